@@ -1,0 +1,117 @@
+"""`dlbox build` and `dlbox lock`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from dlbox.cli import console
+from dlbox.cli.common import JSON_HELP, container_engine, guarded, settings
+from dlbox.config import Settings
+from dlbox.image.build import BuildOptions, BuildResult, ensure_image
+from dlbox.image.ca import detect_ca_bundle
+from dlbox.image.lock import lock_environment
+from dlbox.image.spec import EnvSpec, Extras
+
+
+def build_options(cfg: Settings, *, rebuild: bool = False, no_cache: bool = False) -> BuildOptions:
+    extras = cfg.project_tables.get("extras", {}) or {}
+    spec = EnvSpec(
+        base_image=cfg["base_image"],
+        extras=Extras(
+            pip=tuple(extras.get("pip", ())),
+            apt=tuple(extras.get("apt", ())),
+            dockerfile=tuple(extras.get("dockerfile", ())),
+        ),
+    )
+    ca_path = cfg["ca_bundle"]
+    network = cfg["build_network"]
+    return BuildOptions(
+        spec=spec,
+        ca=detect_ca_bundle(Path(ca_path) if ca_path else None),
+        network=None if network in ("", "default") else network,
+        rebuild=rebuild,
+        no_cache=no_cache,
+    )
+
+
+def run_build(options: BuildOptions, cfg: Settings, quiet: bool = False) -> BuildResult:
+    """Ensure the image, with a live one-line status of the current build step."""
+    engine = container_engine(cfg).engine
+    assert engine is not None
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("[bold]building[/bold] {task.description}"),
+        TimeElapsedColumn(),
+        console=console.err,
+        transient=True,
+        disable=quiet,
+    ) as progress:
+        task = progress.add_task("environment image", total=None)
+
+        def on_line(line: str) -> None:
+            # BuildKit plain progress: "#12 [stage-0 8/12] RUN ..." names the step being run.
+            if line.startswith("#") and "] " in line and "[" in line:
+                step = line.split("] ", 1)[0].split("[", 1)[-1]
+                what = line.split("] ", 1)[1][:60]
+                progress.update(task, description=f"[{step}] {what}")
+
+        return ensure_image(engine, options, on_line)
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def build(
+        rebuild: bool = typer.Option(False, "--rebuild", help="Build even if the image exists."),
+        no_cache: bool = typer.Option(False, "--no-cache", help="Ignore the engine's layer cache."),
+        ca_bundle: Path | None = typer.Option(
+            None, "--ca-bundle", help="CA bundle (PEM) builds must trust; default: detected."
+        ),
+        base_image: str | None = typer.Option(None, "--base-image", help="Base image to build on."),
+        network: str | None = typer.Option(
+            None, "--network", help="Build network mode (default from config: host)."
+        ),
+        engine: str | None = typer.Option(None, "--engine", help="auto, docker or podman."),
+        as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+    ) -> None:
+        """Build the locked fast.ai environment image (a no-op when it already exists)."""
+
+        def body() -> None:
+            cfg = settings({
+                "ca_bundle": str(ca_bundle) if ca_bundle else None,
+                "base_image": base_image,
+                "build_network": network,
+                "engine": engine,
+            })
+            result = run_build(build_options(cfg, rebuild=rebuild, no_cache=no_cache), cfg, as_json)
+            if as_json:
+                console.print_json({"ok": True, **result.to_dict()})
+            elif result.built:
+                console.success(f"built {result.tag} in {result.seconds:.0f} s "
+                                f"(log: {result.log_path})")
+            else:
+                console.success(f"{result.tag} is up to date: nothing to build "
+                                "(use --rebuild to force)")
+
+        guarded(body, as_json)
+
+    @app.command()
+    def lock(
+        as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+    ) -> None:
+        """Re-resolve the environment with uv into the per-architecture lock files."""
+
+        def body() -> None:
+            result = lock_environment()
+            if as_json:
+                console.print_json({"ok": True, **result.to_dict()})
+                return
+            for arch, pins in result.pins.items():
+                console.success(
+                    f"linux-{arch}: {len(pins)} packages (fastai {pins.get('fastai')}, "
+                    f"torch {pins.get('torch')}) -> {result.out_dir / ('linux-' + arch)}"
+                )
+
+        guarded(body, as_json)

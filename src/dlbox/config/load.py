@@ -1,0 +1,143 @@
+"""Loading the layers and remembering where each value came from."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dlbox import paths
+from dlbox.config.keys import KEYS, coerce
+from dlbox.errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+PROJECT_FILE = "dlbox.toml"
+ENV_PREFIX = "DLBOX_"
+# Tables in dlbox.toml that are not settings (owned by other features).
+PROJECT_TABLES = ("extras",)
+
+
+@dataclass(frozen=True)
+class Value:
+    value: object
+    source: str  # "default", "user config (PATH)", "project (PATH)", "env DLBOX_X", "flag --x"
+
+
+@dataclass
+class Settings:
+    values: dict[str, Value]
+    user_file: Path
+    project_file: Path | None
+    project_tables: dict[str, Any] = field(default_factory=dict)
+
+    def __getitem__(self, name: str) -> Any:
+        return self.values[name].value
+
+    def source(self, name: str) -> str:
+        return self.values[name].source
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "user_file": str(self.user_file),
+            "project_file": str(self.project_file) if self.project_file else None,
+            "settings": {
+                name: {"value": str(v.value) if isinstance(v.value, Path) else v.value,
+                       "source": v.source}
+                for name, v in self.values.items()
+            },
+        }
+
+
+def find_project_file(start: Path | None = None) -> Path | None:
+    """dlbox.toml in the current folder or the nearest parent."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        candidate = folder / PROJECT_FILE
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(
+            f"{path} is not valid TOML: {exc}.",
+            f"Fix the syntax at the position named (or delete {path} to start over).",
+        ) from exc
+    except OSError as exc:
+        raise ConfigError(f"Cannot read {path}: {exc.strerror}.", "Check its permissions.") from exc
+
+
+def _apply(values: dict[str, Value], raw: Mapping[str, object], source: str, file: Path | None,
+           allow_tables: bool = False) -> None:
+    for name, item in raw.items():
+        if allow_tables and name in PROJECT_TABLES:
+            continue
+        key = KEYS.get(name)
+        where = f"{file}" if file else source
+        if key is None:
+            close = [k for k in KEYS if k.startswith(name[:3])] or sorted(KEYS)
+            raise ConfigError(
+                f"Unknown setting {name!r} in {where}.",
+                f"Remove it, or use one of the known keys ({', '.join(close)}); "
+                "`dlbox config show` lists them all.",
+            )
+        try:
+            values[name] = Value(coerce(key, item, source), source)
+        except ValueError as exc:
+            raise ConfigError(
+                f"Setting {name!r} in {where}: {exc}.",
+                f"Set it to a valid value, e.g. `dlbox config set {name} "
+                f"{_example(key.name)}` ({key.help}).",
+            ) from exc
+
+
+def _example(name: str) -> str:
+    key = KEYS[name]
+    if key.choices:
+        return key.choices[0]
+    default = key.default()
+    if isinstance(default, list):
+        return "a,b"
+    return str(default) if default != "" else "VALUE"
+
+
+def load_settings(
+    flags: Mapping[str, object] | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+    user_file: Path | None = None,
+) -> Settings:
+    environ = os.environ if environ is None else environ
+    user_file = user_file or paths.config_file()
+    values = {name: Value(key.default(), "default") for name, key in KEYS.items()}
+    if user_file.is_file():
+        _apply(values, read_toml(user_file), f"user config ({user_file})", user_file)
+    project = find_project_file(cwd)
+    tables: dict[str, Any] = {}
+    if project:
+        data = read_toml(project)
+        tables = {k: v for k, v in data.items() if k in PROJECT_TABLES}
+        _apply(values, data, f"project ({project})", project, allow_tables=True)
+    env_raw = {
+        var[len(ENV_PREFIX):].lower(): val
+        for var, val in environ.items()
+        if var.startswith(ENV_PREFIX) and var[len(ENV_PREFIX):].lower() in KEYS
+    }
+    for name, val in env_raw.items():
+        _apply(values, {name: val}, f"env {ENV_PREFIX}{name.upper()}", None)
+    for name, val in (flags or {}).items():
+        if val is not None:
+            _apply(values, {name: val}, f"flag --{name.replace('_', '-')}", None)
+    return Settings(values, user_file, project, tables)
