@@ -39,7 +39,7 @@ class ConfigError(DlboxError):
 
 
 class ProcessError(DlboxError):
-    """A subprocess failed: carries its argv (already redacted), exit code and the tail of stderr."""
+    """A subprocess failed: carries its argv (redacted), exit code and the tail of stderr."""
 
     def __init__(
         self,

@@ -120,7 +120,7 @@ def stream(
     Returns the exit code; the caller decides what a failure means. Kills the process on timeout.
     """
     argv = [str(a) for a in argv]
-    log = open(log_path, "w", encoding="utf-8") if log_path else None  # noqa: SIM115
+    log = open(log_path, "w", encoding="utf-8") if log_path else None
     try:
         if log:
             log.write("$ " + " ".join(redact_argv(argv, redact)) + "\n")

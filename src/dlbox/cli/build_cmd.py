@@ -79,21 +79,25 @@ def register(app: typer.Typer) -> None:
         """Build the locked fast.ai environment image (a no-op when it already exists)."""
 
         def body() -> None:
-            cfg = settings({
-                "ca_bundle": str(ca_bundle) if ca_bundle else None,
-                "base_image": base_image,
-                "build_network": network,
-                "engine": engine,
-            })
+            cfg = settings(
+                {
+                    "ca_bundle": str(ca_bundle) if ca_bundle else None,
+                    "base_image": base_image,
+                    "build_network": network,
+                    "engine": engine,
+                }
+            )
             result = run_build(build_options(cfg, rebuild=rebuild, no_cache=no_cache), cfg, as_json)
             if as_json:
                 console.print_json({"ok": True, **result.to_dict()})
             elif result.built:
-                console.success(f"built {result.tag} in {result.seconds:.0f} s "
-                                f"(log: {result.log_path})")
+                console.success(
+                    f"built {result.tag} in {result.seconds:.0f} s (log: {result.log_path})"
+                )
             else:
-                console.success(f"{result.tag} is up to date: nothing to build "
-                                "(use --rebuild to force)")
+                console.success(
+                    f"{result.tag} is up to date: nothing to build (use --rebuild to force)"
+                )
 
         guarded(body, as_json)
 

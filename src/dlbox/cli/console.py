@@ -37,7 +37,9 @@ def render_error(exc: DlboxError) -> str:
     if isinstance(exc, BuildError) and exc.relevant:
         parts.append("Relevant build output:\n" + "\n".join("  " + ln for ln in exc.relevant))
     elif isinstance(exc, ProcessError) and exc.stderr_tail:
-        parts.append("It said:\n" + "\n".join("  " + ln for ln in exc.stderr_tail.splitlines()[-8:]))
+        parts.append(
+            "It said:\n" + "\n".join("  " + ln for ln in exc.stderr_tail.splitlines()[-8:])
+        )
     if exc.log_path:
         parts.append(f"Full log: {exc.log_path}")
     if exc.hint:

@@ -23,8 +23,13 @@ class Key:
 KEYS: dict[str, Key] = {
     k.name: k
     for k in (
-        Key("engine", "choice", lambda: "auto", "container engine: auto, docker, podman or local",
-            ("auto", "docker", "podman", "local")),
+        Key(
+            "engine",
+            "choice",
+            lambda: "auto",
+            "container engine: auto, docker, podman or local",
+            ("auto", "docker", "podman", "local"),
+        ),
         Key("docker_client", "str", lambda: "", "path of the docker CLI to use (empty: detect)"),
         Key("code_dir", "path", paths.default_code_dir, "host folder mounted at /code"),
         Key("data_dir", "path", paths.default_data_dir, "host folder mounted at /data"),
@@ -37,7 +42,9 @@ KEYS: dict[str, Key] = {
         Key("shm_size", "str", lambda: "auto", "/dev/shm size (auto: half of RAM, 1-16 GiB)"),
         Key("ipc_host", "bool", lambda: False, "share the host IPC namespace instead of shm_size"),
         Key("base_image", "str", lambda: "debian:bookworm-slim", "base image of the environment"),
-        Key("build_network", "str", lambda: "host", "network mode for builds (host, default, none)"),
+        Key(
+            "build_network", "str", lambda: "host", "network mode for builds (host, default, none)"
+        ),
         Key("ca_bundle", "str", lambda: "", "CA bundle passed to builds (empty: detect)"),
         Key("health_timeout", "int", lambda: 180, "seconds `up` waits for Jupyter to answer"),
     )
@@ -64,7 +71,16 @@ def coerce(key: Key, raw: object, origin: str) -> object:
     if key.kind == "bool":
         if isinstance(raw, bool):
             return raw
-        if isinstance(raw, str) and raw.lower() in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+        if isinstance(raw, str) and raw.lower() in (
+            "1",
+            "true",
+            "yes",
+            "on",
+            "0",
+            "false",
+            "no",
+            "off",
+        ):
             return raw.lower() in ("1", "true", "yes", "on")
         raise ValueError(f"expected true or false, got {raw!r}")
     if key.kind == "path":

@@ -48,8 +48,10 @@ class Settings:
             "user_file": str(self.user_file),
             "project_file": str(self.project_file) if self.project_file else None,
             "settings": {
-                name: {"value": str(v.value) if isinstance(v.value, Path) else v.value,
-                       "source": v.source}
+                name: {
+                    "value": str(v.value) if isinstance(v.value, Path) else v.value,
+                    "source": v.source,
+                }
                 for name, v in self.values.items()
             },
         }
@@ -78,8 +80,13 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"Cannot read {path}: {exc.strerror}.", "Check its permissions.") from exc
 
 
-def _apply(values: dict[str, Value], raw: Mapping[str, object], source: str, file: Path | None,
-           allow_tables: bool = False) -> None:
+def _apply(
+    values: dict[str, Value],
+    raw: Mapping[str, object],
+    source: str,
+    file: Path | None,
+    allow_tables: bool = False,
+) -> None:
     for name, item in raw.items():
         if allow_tables and name in PROJECT_TABLES:
             continue
@@ -131,9 +138,9 @@ def load_settings(
         tables = {k: v for k, v in data.items() if k in PROJECT_TABLES}
         _apply(values, data, f"project ({project})", project, allow_tables=True)
     env_raw = {
-        var[len(ENV_PREFIX):].lower(): val
+        var[len(ENV_PREFIX) :].lower(): val
         for var, val in environ.items()
-        if var.startswith(ENV_PREFIX) and var[len(ENV_PREFIX):].lower() in KEYS
+        if var.startswith(ENV_PREFIX) and var[len(ENV_PREFIX) :].lower() in KEYS
     }
     for name, val in env_raw.items():
         _apply(values, {name: val}, f"env {ENV_PREFIX}{name.upper()}", None)

@@ -51,7 +51,9 @@ def parse_client_version(text: str) -> tuple[str, int]:
     return version, int(m.group(1))
 
 
-def buildkit_support(path: str, version_text: str, has_buildx: bool, is_podman: bool) -> BuildKitSupport:
+def buildkit_support(
+    path: str, version_text: str, has_buildx: bool, is_podman: bool
+) -> BuildKitSupport:
     """What a client can do. Docker 23+ clients need the buildx plugin for BuildKit; older ones
     build with BuildKit when DOCKER_BUILDKIT=1. Podman builds with Buildah, which supports cache
     and secret mounts natively."""
@@ -61,10 +63,12 @@ def buildkit_support(path: str, version_text: str, has_buildx: bool, is_podman: 
         return BuildKitSupport("buildx", f"{path} has the buildx plugin")
     _, major = parse_client_version(version_text)
     if 18 <= major < 23:
-        return BuildKitSupport("env", f"{path} ({major}.x) builds with BuildKit via DOCKER_BUILDKIT=1")
+        return BuildKitSupport(
+            "env", f"{path} ({major}.x) builds with BuildKit via DOCKER_BUILDKIT=1"
+        )
     return BuildKitSupport(
         "none",
-        f"{path} (version {major}) has no buildx plugin, and clients from 23.0 on need it for BuildKit",
+        f"{path} (version {major}) has no buildx plugin; clients from 23.0 on need it for BuildKit",
     )
 
 
@@ -84,7 +88,9 @@ def probe_client(path: str) -> ClientProbe | None:
         except ProcessError:
             has_buildx = False
     version, major = parse_client_version(done.stdout)
-    return ClientProbe(path, version, major, buildkit_support(path, done.stdout, has_buildx, is_podman))
+    return ClientProbe(
+        path, version, major, buildkit_support(path, done.stdout, has_buildx, is_podman)
+    )
 
 
 def candidate_clients(kind: str, explicit: str | None = None) -> list[str]:
@@ -104,8 +110,9 @@ def candidate_clients(kind: str, explicit: str | None = None) -> list[str]:
 def _ping(path: str) -> tuple[bool, str, str]:
     """(answers, server version, why not)."""
     try:
-        done = process.run([path, "version", "--format", "{{.Server.Version}}"],
-                           timeout=PING_TIMEOUT, check=False)
+        done = process.run(
+            [path, "version", "--format", "{{.Server.Version}}"], timeout=PING_TIMEOUT, check=False
+        )
     except ProcessError as exc:
         return False, "", exc.message
     if done.returncode == 0 and done.stdout.strip():
@@ -116,12 +123,16 @@ def _ping(path: str) -> tuple[bool, str, str]:
 def unreachable_hint(kind: str, why: str) -> str:
     low = why.lower()
     if "permission denied" in low:
-        return (f"Your user may not use the {kind} socket: add it to the 'docker' group "
-                "(`sudo usermod -aG docker $USER`, then log in again) or use rootless mode.")
+        return (
+            f"Your user may not use the {kind} socket: add it to the 'docker' group "
+            "(`sudo usermod -aG docker $USER`, then log in again) or use rootless mode."
+        )
     if kind == "podman":
         return "Start Podman's service (`podman machine start` on macOS/Windows) and retry."
-    return ("Start the Docker daemon (`sudo systemctl start docker`, or Docker Desktop), "
-            "or use `--engine local` to run without containers.")
+    return (
+        "Start the Docker daemon (`sudo systemctl start docker`, or Docker Desktop), "
+        "or use `--engine local` to run without containers."
+    )
 
 
 def find_docker_like(kind: str, explicit: str | None = None) -> tuple[DockerEngine | None, str]:
@@ -142,20 +153,25 @@ def find_docker_like(kind: str, explicit: str | None = None) -> tuple[DockerEngi
         return None, "; ".join(reasons) or f"no `{kind}` client found on PATH"
     usable.sort(key=lambda item: not item[0].buildkit.available)  # stable: PATH order otherwise
     probe, server = usable[0]
-    engine = DockerEngine(probe.path, probe.buildkit, name=kind, client_version=probe.version,
-                          server_version=server)
+    engine = DockerEngine(
+        probe.path, probe.buildkit, name=kind, client_version=probe.version, server_version=server
+    )
     why = f"{kind} daemon {server} answers via {probe.path}"
     if len(usable) > 1 or reasons:
         skipped = [p.path for p, _ in usable[1:]]
         if skipped and not usable[0][0].buildkit.available:
             why += " (no client here can do BuildKit builds)"
         elif probe.path != candidate_clients(kind, explicit)[0]:
-            why += f" (chosen over {candidate_clients(kind, explicit)[0]}: that client has no BuildKit)"
+            first = candidate_clients(kind, explicit)[0]
+            why += f" (chosen over {first}: that client has no BuildKit)"
     return engine, why
 
 
-def select_engine(preference: str = "auto", docker_client: str | None = None,
-                  kinds: Sequence[str] = ("docker", "podman")) -> EngineChoice:
+def select_engine(
+    preference: str = "auto",
+    docker_client: str | None = None,
+    kinds: Sequence[str] = ("docker", "podman"),
+) -> EngineChoice:
     if preference not in ENGINE_CHOICES:
         raise EngineUnavailable(
             f"Unknown engine {preference!r}.", f"Choose one of: {', '.join(ENGINE_CHOICES)}."
@@ -173,4 +189,6 @@ def select_engine(preference: str = "auto", docker_client: str | None = None,
             raise EngineUnavailable(
                 f"The {kind} engine is not usable: {why}.", unreachable_hint(kind, why)
             )
-    return EngineChoice(None, "local", "no container engine answers (" + "; ".join(notes) + ")", notes)
+    return EngineChoice(
+        None, "local", "no container engine answers (" + "; ".join(notes) + ")", notes
+    )

@@ -35,8 +35,15 @@ class BuildKitSupport:
 class DockerEngine:
     """A container engine driven through a Docker-compatible CLI binary."""
 
-    def __init__(self, client: str, buildkit: BuildKitSupport, *, name: str = "docker",
-                 client_version: str = "", server_version: str = ""):
+    def __init__(
+        self,
+        client: str,
+        buildkit: BuildKitSupport,
+        *,
+        name: str = "docker",
+        client_version: str = "",
+        server_version: str = "",
+    ):
         self.client = client
         self.buildkit = buildkit
         self.name = name
@@ -54,10 +61,20 @@ class DockerEngine:
             "buildkit_detail": self.buildkit.detail,
         }
 
-    def _run(self, args: Sequence[str], timeout: float = INSPECT_TIMEOUT, check: bool = True,
-             input_text: str | None = None) -> process.Completed:
-        return process.run([self.client, *args], timeout=timeout, check=check,
-                           input_text=input_text, error_type=EngineError)
+    def _run(
+        self,
+        args: Sequence[str],
+        timeout: float = INSPECT_TIMEOUT,
+        check: bool = True,
+        input_text: str | None = None,
+    ) -> process.Completed:
+        return process.run(
+            [self.client, *args],
+            timeout=timeout,
+            check=check,
+            input_text=input_text,
+            error_type=EngineError,
+        )
 
     def image_id(self, ref: str) -> str | None:
         done = self._run(["image", "inspect", "--format", "{{.Id}}", ref], check=False)
@@ -67,8 +84,9 @@ class DockerEngine:
         return self.image_id(ref) is not None
 
     def image_labels(self, ref: str) -> dict[str, str]:
-        done = self._run(["image", "inspect", "--format", "{{json .Config.Labels}}", ref],
-                         check=False)
+        done = self._run(
+            ["image", "inspect", "--format", "{{json .Config.Labels}}", ref], check=False
+        )
         if done.returncode != 0:
             return {}
         return json.loads(done.stdout.strip() or "{}") or {}
@@ -200,7 +218,9 @@ class DockerEngine:
         done = process.run(self.logs_argv(name, False, tail), check=False, timeout=INSPECT_TIMEOUT)
         return done.stdout + done.stderr
 
-    def exec_argv(self, name: str, command: Sequence[str], user: str | None, tty: bool) -> list[str]:
+    def exec_argv(
+        self, name: str, command: Sequence[str], user: str | None, tty: bool
+    ) -> list[str]:
         argv = [self.client, "exec"]
         if tty:
             argv += ["--interactive", "--tty"]
@@ -208,10 +228,19 @@ class DockerEngine:
             argv += ["--user", user]
         return [*argv, name, *command]
 
-    def exec(self, name: str, command: Sequence[str], user: str | None = None,
-             timeout: float = INSPECT_TIMEOUT) -> process.Completed:
-        return process.run(self.exec_argv(name, command, user, False), timeout=timeout,
-                           check=False, error_type=EngineError)
+    def exec(
+        self,
+        name: str,
+        command: Sequence[str],
+        user: str | None = None,
+        timeout: float = INSPECT_TIMEOUT,
+    ) -> process.Completed:
+        return process.run(
+            self.exec_argv(name, command, user, False),
+            timeout=timeout,
+            check=False,
+            error_type=EngineError,
+        )
 
     # -- GPUs ----------------------------------------------------------------------------------
     def probe_gpus(self, image: str) -> list[ProbeOutcome]:
@@ -223,7 +252,11 @@ class DockerEngine:
             spec = ContainerSpec(
                 name=f"dlbox-gpu-probe-{mode}",
                 image=image,
-                command=("sh", "-c", "nvidia-smi -L 2>/dev/null || ls /dev/nvidia[0-9]* 2>/dev/null"),
+                command=(
+                    "sh",
+                    "-c",
+                    "nvidia-smi -L 2>/dev/null || ls /dev/nvidia[0-9]* 2>/dev/null",
+                ),
                 gpu=GpuRequest(mode=mode),
                 detach=False,
                 remove=True,
@@ -242,6 +275,8 @@ class DockerEngine:
                 outcomes.append(ProbeOutcome(mode, True, gpus, "GPU visible in the container"))
             else:
                 outcomes.append(
-                    ProbeOutcome(mode, False, (), classify_probe_failure(mode, done.stderr, done.stdout))
+                    ProbeOutcome(
+                        mode, False, (), classify_probe_failure(mode, done.stderr, done.stdout)
+                    )
                 )
         return outcomes

@@ -40,8 +40,14 @@ def gpu_argv(gpu: GpuRequest) -> list[str]:
         return argv
     if gpu.mode == "runtime":
         visible = ",".join(gpu.devices) if gpu.devices else "all"
-        return ["--runtime", "nvidia", "--env", f"NVIDIA_VISIBLE_DEVICES={visible}",
-                "--env", "NVIDIA_DRIVER_CAPABILITIES=compute,utility"]
+        return [
+            "--runtime",
+            "nvidia",
+            "--env",
+            f"NVIDIA_VISIBLE_DEVICES={visible}",
+            "--env",
+            "NVIDIA_DRIVER_CAPABILITIES=compute,utility",
+        ]
     raise ValueError(f"unknown GPU mode {gpu.mode!r}")
 
 

@@ -19,8 +19,17 @@ from dlbox.image.spec import BuildContext, EnvSpec, build_context
 
 RELEVANT_LINES = 12
 _ERROR_MARKERS = (
-    "error", "failed", "no matching distribution", "hash mismatch", "unable to", "not found",
-    "could not", "because", "conflict", "denied", "no space left",
+    "error",
+    "failed",
+    "no matching distribution",
+    "hash mismatch",
+    "unable to",
+    "not found",
+    "could not",
+    "because",
+    "conflict",
+    "denied",
+    "no space left",
 )
 
 
@@ -75,7 +84,11 @@ def failure_hint(lines: list[str], ca: CaBundle) -> str:
         return "The build could not reach the network: try `--network host` (the default here)."
     if "no space left" in text:
         return "The engine ran out of disk: free space (`docker system prune`) and retry."
-    if "pull access denied" in text or "not found: manifest unknown" in text or "failed to resolve source metadata" in text:
+    if (
+        "pull access denied" in text
+        or "not found: manifest unknown" in text
+        or "failed to resolve source metadata" in text
+    ):
         return "The base image is not present and cannot be pulled: load or import it first."
     return "Read the full log named above; rerun with --rebuild once the cause is fixed."
 
@@ -99,8 +112,16 @@ def ensure_image(
     start = time.monotonic()
     context = plan(engine, options.spec)
     if not options.rebuild and engine.image_exists(context.tag):
-        return BuildResult(context.tag, context.spec_hash, False, time.monotonic() - start, None,
-                           context.versions, options.ca.source, engine.image_id(context.tag))
+        return BuildResult(
+            context.tag,
+            context.spec_hash,
+            False,
+            time.monotonic() - start,
+            None,
+            context.versions,
+            options.ca.source,
+            engine.image_id(context.tag),
+        )
     if not engine.buildkit.available:
         raise EngineUnavailable(
             f"Cannot build: {engine.buildkit.detail}. dlbox needs BuildKit (cache and secret "
@@ -136,5 +157,13 @@ def ensure_image(
             log_path=log_path,
             hint=failure_hint(lines, options.ca),
         )
-    return BuildResult(context.tag, context.spec_hash, True, time.monotonic() - start, log_path,
-                       context.versions, options.ca.source, engine.image_id(context.tag))
+    return BuildResult(
+        context.tag,
+        context.spec_hash,
+        True,
+        time.monotonic() - start,
+        log_path,
+        context.versions,
+        options.ca.source,
+        engine.image_id(context.tag),
+    )

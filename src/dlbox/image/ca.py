@@ -46,7 +46,7 @@ def detect_ca_bundle(
         if not _usable(path):
             raise UsageError(
                 f"--ca-bundle {explicit} is not a readable, non-empty file.",
-                "Pass the PEM file your proxy's CA is in (e.g. /etc/ssl/certs/ca-certificates.crt).",
+                "Pass the PEM file that holds your proxy's CA (e.g. /etc/ssl/cert.pem).",
             )
         return CaBundle(path.resolve(), "--ca-bundle")
     for var in ENV_VARS:

@@ -46,19 +46,31 @@ def find_uv() -> str:
     return uv
 
 
-def _compile(uv: str, inputs: list[Path], arch: str, python: str, out: Path, extra: list[str]) -> str:
+def _compile(
+    uv: str, inputs: list[Path], arch: str, python: str, out: Path, extra: list[str]
+) -> str:
     argv = [
-        uv, "pip", "compile", *map(str, inputs),
-        "--python-version", python,
-        "--python-platform", f"{arch}-manylinux_2_28",
-        "--generate-hashes", "--no-header", "--quiet", "-o", str(out), *extra,
+        uv,
+        "pip",
+        "compile",
+        *map(str, inputs),
+        "--python-version",
+        python,
+        "--python-platform",
+        f"{arch}-manylinux_2_28",
+        "--generate-hashes",
+        "--no-header",
+        "--quiet",
+        "-o",
+        str(out),
+        *extra,
     ]
     try:
         process.run(argv, timeout=LOCK_TIMEOUT)
     except ProcessError as exc:
         raise DlboxError(
             f"uv could not resolve the environment for linux-{arch}:\n{exc.stderr_tail}",
-            "Check the requirement lines named above (env/*.in or dlbox.toml extras) for a conflict.",
+            "Check the requirements named above (env/*.in or dlbox.toml extras) for a conflict.",
         ) from exc
     return out.read_text()
 
@@ -74,9 +86,18 @@ def lock_environment(
     with tempfile.TemporaryDirectory(prefix="dlbox-lock-") as tmp_name:
         tmp = Path(tmp_name)
         for arch in arches:
-            full = _compile(uv, [src / "torch.in", src / "course.in"], arch, python, tmp / "full.txt", [])
+            full = _compile(
+                uv, [src / "torch.in", src / "course.in"], arch, python, tmp / "full.txt", []
+            )
             # The torch layer: torch.in resolved within the full resolution, so versions agree.
-            torch = _compile(uv, [src / "torch.in"], arch, python, tmp / "torch.txt", ["-c", str(tmp / "full.txt")])
+            torch = _compile(
+                uv,
+                [src / "torch.in"],
+                arch,
+                python,
+                tmp / "torch.txt",
+                ["-c", str(tmp / "full.txt")],
+            )
             torch_names = set(parse_pins(torch))
             course_blocks = [b for n, b in split_blocks(full).items() if n not in torch_names]
             (tmp / "tools.in").write_text(f"uv=={UV_VERSION_FOR_IMAGES}\n")

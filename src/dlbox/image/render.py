@@ -42,7 +42,7 @@ def render_dockerfile(
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         trim_blocks=False,
-        autoescape=False,  # noqa: S701 - renders a Dockerfile, not HTML
+        autoescape=False,
     )
     template = env.from_string(_template("Dockerfile.j2"))
 

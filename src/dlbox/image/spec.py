@@ -82,8 +82,7 @@ def build_context(spec: EnvSpec) -> BuildContext:
     """Render the Dockerfile and gather the context; the hash covers all of it plus the base ID."""
     lockset = spec.lockset()
     versions = {
-        name: lockset.version(name)
-        for name in ("fastai", "torch", "torchvision", "jupyterlab")
+        name: lockset.version(name) for name in ("fastai", "torch", "torchvision", "jupyterlab")
     }
     # The hash is taken over the context rendered with an empty hash label, then the label is
     # filled in: the label cannot be part of its own input.
@@ -91,5 +90,3 @@ def build_context(spec: EnvSpec) -> BuildContext:
     spec_hash = _digest(unlabelled, spec)
     files = render_context(spec, lockset, versions, spec_hash=spec_hash)
     return BuildContext(files=files, spec_hash=spec_hash, versions=versions)
-
-

@@ -1,0 +1,140 @@
+"""The container every dlbox command runs the environment in: same mounts, user, shm and GPUs
+for `up`, `run`, `verify` and `shell`."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dlbox import paths
+from dlbox.engines.base import ContainerSpec, GpuRequest, Mount, PortBinding
+from dlbox.engines.docker import DockerEngine
+from dlbox.engines.gpus import GpuDecision
+from dlbox.errors import UsageError
+from dlbox.image.render import CONTAINER_PORT, HOME
+from dlbox.launch.gpu_select import cached_probe, decide, visible_devices
+from dlbox.launch.options import EnvOptions
+from dlbox.launch.user import HostUser, invoking_user
+
+LABEL_PREFIX = "io.dlbox"
+
+
+@dataclass(frozen=True)
+class EnvPlan:
+    """The decided facts every environment container is built from (also what --explain shows)."""
+
+    options: EnvOptions
+    user: HostUser
+    gpu: GpuDecision
+    home: Path
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+def prepare_folders(options: EnvOptions, user: HostUser) -> None:
+    """Create code/data/home folders (owned by the user, also under sudo) or say why not."""
+    home = paths.container_home()
+    for label, folder in (
+        ("code_dir", options.code_dir),
+        ("data_dir", options.data_dir),
+        ("home", home),
+    ):
+        try:
+            created = not folder.exists()
+            folder.mkdir(parents=True, exist_ok=True)
+            if created and os.getuid() == 0 and not user.is_root:
+                os.chown(folder, user.uid, user.gid)
+        except OSError as exc:
+            raise UsageError(
+                f"Cannot create the {label} folder {folder}: {exc.strerror}.",
+                f"Pick a folder you can write (`dlbox config set {label} PATH`) or fix its "
+                "permissions.",
+            ) from exc
+        if not os.access(folder, os.W_OK):
+            raise UsageError(
+                f"The {label} folder {folder} is not writable by you.",
+                f"Fix its owner (`sudo chown -R $USER {folder}`) or choose another folder.",
+            )
+
+
+def plan_environment(engine: DockerEngine, image: str, options: EnvOptions) -> EnvPlan:
+    user = invoking_user()
+    prepare_folders(options, user)
+    kind = options.gpus.strip().lower()
+    if kind == "none":
+        outcomes = []
+    else:
+        key = f"{engine.client}|{engine.server_version}"
+        outcomes = cached_probe(key, lambda: engine.probe_gpus(image), options.refresh_gpu_probe)
+    decision = decide(options.gpus, outcomes)
+    notes = []
+    if user.is_root:
+        notes.append("You are root, so the container runs as root (files it makes are root's).")
+    elif user.via_sudo:
+        notes.append(
+            f"Running under sudo: the container runs as the user who ran sudo ({user.spec})."
+        )
+    return EnvPlan(options, user, decision, paths.container_home(), tuple(notes))
+
+
+def labels_for(
+    kind: str, plan: EnvPlan, extra: Sequence[tuple[str, str]] = ()
+) -> tuple[tuple[str, str], ...]:
+    return (
+        (f"{LABEL_PREFIX}.kind", kind),
+        (f"{LABEL_PREFIX}.code-dir", str(plan.options.code_dir)),
+        (f"{LABEL_PREFIX}.data-dir", str(plan.options.data_dir)),
+        (f"{LABEL_PREFIX}.gpus", ",".join(plan.gpu.gpus) or "none"),
+        *extra,
+    )
+
+
+def environment_container(
+    plan: EnvPlan,
+    image: str,
+    *,
+    name: str,
+    command: Sequence[str] = (),
+    gpu: GpuRequest | None = None,
+    extra_mounts: Sequence[Mount] = (),
+    extra_env: Sequence[tuple[str, str]] = (),
+    labels: Sequence[tuple[str, str]] = (),
+    ports: Sequence[PortBinding] = (),
+    detach: bool = True,
+    remove: bool = False,
+    interactive: bool = False,
+) -> ContainerSpec:
+    options = plan.options
+    request = gpu or plan.gpu.request
+    env = [
+        ("CUDA_VISIBLE_DEVICES", visible_devices(request, len(plan.gpu.gpus))),
+        ("DLBOX_CODE_DIR", "/code"),
+        ("DLBOX_DATA_DIR", "/data"),
+        ("DLBOX_COURSE_DIR", options.container_workdir),
+        ("DLBOX_PORT", str(CONTAINER_PORT)),
+        *extra_env,
+    ]
+    return ContainerSpec(
+        name=name,
+        image=image,
+        command=tuple(command),
+        mounts=(
+            Mount(options.code_dir, "/code"),
+            Mount(options.data_dir, "/data"),
+            Mount(plan.home, HOME),
+            *extra_mounts,
+        ),
+        env=tuple(env),
+        labels=tuple(labels),
+        ports=tuple(ports),
+        user=plan.user.spec,
+        workdir=options.container_workdir,
+        shm_size_bytes=None if options.ipc_host else options.shm_bytes,
+        ipc_host=options.ipc_host,
+        gpu=request,
+        init=True,
+        detach=detach,
+        remove=remove,
+        interactive=interactive,
+    )

@@ -1,0 +1,164 @@
+"""`--explain`: the exact engine command, and line by line what each flag does and why dlbox
+chose it (the classic README's "Explanation" section, made true for this machine)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dlbox.engines.base import ContainerSpec
+from dlbox.engines.gpus import MODE_FLAGS
+from dlbox.launch.environment import EnvPlan
+from dlbox.launch.shm import host_memory_bytes, human
+
+# Flags that take a value (the next argv element).
+VALUE_FLAGS = {
+    "--name",
+    "--user",
+    "--workdir",
+    "--ipc",
+    "--shm-size",
+    "--network",
+    "--gpus",
+    "--device",
+    "--runtime",
+    "--publish",
+    "--mount",
+    "--env",
+    "--label",
+    "--entrypoint",
+}
+
+
+@dataclass(frozen=True)
+class ExplainedFlag:
+    flag: str
+    value: str
+    why: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"flag": self.flag, "value": self.value, "why": self.why}
+
+
+def group_argv(argv: list[str]) -> list[tuple[str, str]]:
+    """[(flag, value)] for every option in a `docker run` argv, then ('IMAGE', ..), ('CMD', ..)."""
+    out: list[tuple[str, str]] = []
+    i = 2  # skip client and 'run'
+    while i < len(argv):
+        arg = argv[i]
+        if arg.startswith("--"):
+            if "=" in arg:
+                flag, value = arg.split("=", 1)
+                out.append((flag, value))
+            elif arg in VALUE_FLAGS:
+                out.append((arg, argv[i + 1]))
+                i += 1
+            else:
+                out.append((arg, ""))
+            i += 1
+            continue
+        out.append(("IMAGE", arg))
+        if i + 1 < len(argv):
+            out.append(("CMD", " ".join(argv[i + 1 :])))
+        break
+    return out
+
+
+def _env_why(value: str, plan: EnvPlan) -> str:
+    key = value.split("=", 1)[0]
+    reasons = {
+        "CUDA_VISIBLE_DEVICES": (
+            "which GPUs CUDA may use inside the container (the classic recipe pinned 0); "
+            + (
+                "empty: no GPU, so torch stays on the CPU"
+                if not plan.gpu.request.enabled
+                else "the engine already hides other GPUs, so they count from 0"
+            )
+        ),
+        "JUPYTER_TOKEN_FILE": "Jupyter reads its token from this mounted file, so the token never "
+        "appears in argv, `ps` or `docker inspect`",
+        "DLBOX_CODE_DIR": "where the start script finds the code folder",
+        "DLBOX_DATA_DIR": "where the start script finds the data (linked into the course folder "
+        "as data/, and set as fastai's data path in FASTAI_HOME/config.ini)",
+        "DLBOX_COURSE_DIR": "the folder Jupyter opens in (the classic `-w /code/fastai`)",
+        "DLBOX_PORT": "the port Jupyter listens on inside the container",
+        "NVIDIA_VISIBLE_DEVICES": "which GPUs the nvidia runtime passes in",
+        "NVIDIA_DRIVER_CAPABILITIES": "CUDA compute plus nvidia-smi inside the container",
+    }
+    return reasons.get(key, "environment variable for the environment")
+
+
+def explain_flag(flag: str, value: str, plan: EnvPlan, spec: ContainerSpec) -> str:
+    opts = plan.options
+    if flag == "--detach":
+        return (
+            "run in the background; dlbox waits until Jupyter answers, then prints the URL "
+            "(replaces the classic -it: use `dlbox logs -f` or `dlbox up --foreground`)"
+        )
+    if flag == "--rm":
+        return "remove the container when it exits"
+    if flag in ("--interactive", "--tty"):
+        return "attach your terminal"
+    if flag == "--name":
+        return "a stable name per project, so `up` again finds and reuses this session"
+    if flag == "--init":
+        return (
+            "a tiny init as PID 1 reaps zombie processes (DataLoader workers) and forwards "
+            "Ctrl-C/stop signals to Jupyter"
+        )
+    if flag == "--user":
+        if plan.user.is_root:
+            return "you are root, so the container runs as root (never otherwise)"
+        return (
+            f"run as you ({value}), so files made in Jupyter belong to you on the host; "
+            "no root and no --allow-root"
+        )
+    if flag == "--workdir":
+        return "start in the course folder (the classic `-w /code/fastai`)"
+    if flag == "--shm-size":
+        return (
+            f"/dev/shm of {human(opts.shm_bytes or 0)} for DataLoader workers (Docker's "
+            "default 64 MiB makes them die with a bus error); rule: half of RAM "
+            f"({human(host_memory_bytes())} here), 1-16 GiB; source: {opts.shm_source}"
+        )
+    if flag == "--ipc":
+        return "share the host's IPC namespace and /dev/shm (you asked for --ipc host)"
+    if flag in ("--gpus", "--device", "--runtime"):
+        return (
+            f"expose GPUs through {MODE_FLAGS.get(spec.gpu.mode, spec.gpu.mode)}: the mode a "
+            f"probe container showed to work here ({plan.gpu.reason})"
+        )
+    if flag == "--publish":
+        host = value.rsplit(":", 2)[0]
+        where = (
+            "only this machine can connect"
+            if host.startswith("127.")
+            else "other machines can connect: keep the token secret"
+        )
+        return f"publish Jupyter's port on {host} ({where})"
+    if flag == "--mount":
+        target = value.split("target=", 1)[-1].split(",", 1)[0]
+        what = {
+            "/code": "your code folder (the classic -v $CODE:/code)",
+            "/data": "your data folder (the classic -v $DATA:/data)",
+            "/home/dlbox": "a persistent home for Jupyter settings and shell history",
+            "/run/dlbox/token": "the token file, read-only",
+        }.get(target, "a host folder")
+        return f"bind-mount {what}"
+    if flag == "--env":
+        return _env_why(value, plan)
+    if flag == "--label":
+        return "metadata dlbox uses to find its sessions (`dlbox ps`)"
+    if flag == "--network":
+        return "network mode"
+    if flag == "IMAGE":
+        return "the locked environment image, named by the hash of everything in it"
+    if flag == "CMD":
+        return (
+            "the start script: links data into the course folder, points fastai at /data, "
+            "starts JupyterLab (what the classic j8 alias did)"
+        )
+    return "engine option"
+
+
+def explain(argv: list[str], plan: EnvPlan, spec: ContainerSpec) -> list[ExplainedFlag]:
+    return [ExplainedFlag(f, v, explain_flag(f, v, plan, spec)) for f, v in group_argv(argv)]

@@ -1,0 +1,121 @@
+"""Deciding which GPUs a session gets: the user's request (auto | all | none | 0,1) against what
+real probe containers showed this engine can expose. Probe results are cached per boot."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict
+from pathlib import Path
+
+from dlbox import paths
+from dlbox.engines.base import GpuRequest, ProbeOutcome
+from dlbox.engines.gpus import MODE_FLAGS, GpuDecision, choose_gpu_mode
+from dlbox.errors import UsageError
+
+PROBE_CACHE_SECONDS = 6 * 3600
+
+
+def parse_gpus(value: str) -> tuple[str, tuple[str, ...]]:
+    """'auto' | 'all' | 'none' | '0,1' -> (kind, device ids)."""
+    text = value.strip().lower()
+    if text in ("auto", "all", "none"):
+        return text, ()
+    parts = tuple(p.strip() for p in text.split(",") if p.strip())
+    if not parts or not all(p.isdigit() for p in parts):
+        raise UsageError(
+            f"--gpus {value!r} is not understood.",
+            "Use --gpus auto (default), all, none, or GPU indices such as --gpus 0 or --gpus 0,1.",
+        )
+    return "list", parts
+
+
+def visible_devices(request: GpuRequest, count: int) -> str:
+    """CUDA_VISIBLE_DEVICES inside the container: the engine already hides other GPUs, so the
+    container's own indices are 0..n-1; with no GPU it is empty (torch then never tries CUDA)."""
+    if not request.enabled:
+        return ""
+    n = len(request.devices) if request.devices else count
+    return ",".join(str(i) for i in range(max(n, 1)))
+
+
+def _boot_id() -> str:
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    except OSError:
+        return "unknown"
+
+
+def cached_probe(
+    engine_key: str, probe: Callable[[], list[ProbeOutcome]], refresh: bool = False
+) -> list[ProbeOutcome]:
+    """Probe results, reused for this engine until reboot (or PROBE_CACHE_SECONDS)."""
+    cache = paths.state_dir() / "gpu-probe.json"
+    key = f"{engine_key}|{_boot_id()}"
+    if not refresh and cache.is_file():
+        try:
+            data = json.loads(cache.read_text())
+            if data.get("key") == key and time.time() - data.get("at", 0) < PROBE_CACHE_SECONDS:
+                return [
+                    ProbeOutcome(o["mode"], o["ok"], tuple(o["gpus"]), o["message"])
+                    for o in data["outcomes"]
+                ]
+        except (ValueError, KeyError, TypeError):
+            pass
+    outcomes = probe()
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    tmp = cache.with_suffix(".tmp")
+    tmp.write_text(
+        json.dumps({"key": key, "at": time.time(), "outcomes": [asdict(o) for o in outcomes]})
+    )
+    tmp.replace(cache)
+    return outcomes
+
+
+def decide(gpus_setting: str, outcomes: Sequence[ProbeOutcome]) -> GpuDecision:
+    """Turn the request and the probe results into flags, or a clear error."""
+    kind, devices = parse_gpus(gpus_setting)
+    if kind == "none":
+        return GpuDecision(GpuRequest("none"), (), "GPUs turned off (--gpus none): running on CPU")
+    working = choose_gpu_mode(outcomes)
+    failures = "; ".join(f"{MODE_FLAGS[o.mode]}: {o.message}" for o in outcomes if not o.ok)
+    if working is None:
+        if kind == "auto":
+            return GpuDecision(
+                GpuRequest("none"),
+                (),
+                "no GPU reachable from containers: running on CPU",
+                warning=(
+                    "NO GPU FOUND: the environment runs on the CPU, so training will be "
+                    f"slow. Probes: {failures or 'none ran'}. Run `dlbox doctor` for the fix, "
+                    "or pass --gpus none to silence this."
+                ),
+            )
+        raise UsageError(
+            f"--gpus {gpus_setting} was requested, but no GPU is usable from containers "
+            f"({failures or 'no probe succeeded'}).",
+            "Install the NVIDIA driver and the NVIDIA Container Toolkit "
+            "(then `sudo nvidia-ctk runtime configure --runtime=docker` and restart the daemon), "
+            "or run with --gpus none.",
+        )
+    found = working.gpus
+    if kind == "list":
+        missing = [d for d in devices if int(d) >= len(found)]
+        if missing:
+            raise UsageError(
+                f"--gpus {gpus_setting}: this machine has {len(found)} GPU(s) "
+                f"(indices 0-{len(found) - 1}), so {', '.join(missing)} does not exist.",
+                "Pick indices from `dlbox doctor` or `nvidia-smi -L`, or use --gpus all.",
+            )
+        chosen = tuple(found[int(d)] for d in devices)
+        return GpuDecision(
+            GpuRequest(working.mode, devices),
+            chosen,
+            f"GPU(s) {','.join(devices)} via {MODE_FLAGS[working.mode]}",
+        )
+    return GpuDecision(
+        GpuRequest(working.mode, ()),
+        found,
+        f"all {len(found)} GPU(s) via {MODE_FLAGS[working.mode]}",
+    )

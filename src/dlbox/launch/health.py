@@ -1,0 +1,64 @@
+"""Waiting until Jupyter answers /api/status with the token (and noticing if it died instead)."""
+
+from __future__ import annotations
+
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+
+from dlbox.errors import DlboxError
+
+POLL_SECONDS = 0.25
+
+
+def status_code(
+    port: int, token: str | None, host: str = "127.0.0.1", timeout: float = 2.0
+) -> int | None:
+    """HTTP status of /api/status (None if nothing answers). The token goes in a header."""
+    req = urllib.request.Request(f"http://{host}:{port}/api/status")
+    if token:
+        req.add_header("Authorization", f"token {token}")
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            return int(resp.status)
+    except urllib.error.HTTPError as exc:
+        return int(exc.code)
+    except (urllib.error.URLError, OSError, ValueError):
+        return None
+
+
+def wait_ready(
+    port: int,
+    token: str,
+    *,
+    timeout: float,
+    alive: Callable[[], bool],
+    describe_death: Callable[[], str],
+    host: str = "127.0.0.1",
+) -> float:
+    """Block until /api/status says 200 with the token. Returns the seconds waited."""
+    start = time.monotonic()
+    probe_host = "127.0.0.1" if host in ("0.0.0.0", "") else host
+    while True:
+        code = status_code(port, token, probe_host)
+        if code == 200:
+            return time.monotonic() - start
+        if not alive():
+            raise DlboxError(
+                "Jupyter stopped before it answered.\n" + describe_death(),
+                "Read the log lines above; `dlbox logs` shows the full output.",
+            )
+        if code in (401, 403):
+            raise DlboxError(
+                f"Something on port {port} answers but rejects dlbox's token (HTTP {code}); "
+                "another Jupyter may be masking the container.",
+                "Stop the other server or pass --port with a free port.",
+            )
+        if time.monotonic() - start > timeout:
+            raise DlboxError(
+                f"Jupyter did not answer on port {port} within {timeout:.0f} s.",
+                "Check `dlbox logs`; raise the limit with `dlbox config set health_timeout 600` "
+                "on slow disks.",
+            )
+        time.sleep(POLL_SECONDS)

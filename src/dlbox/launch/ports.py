@@ -1,0 +1,107 @@
+"""Host ports: is one free, does a Jupyter already answer on it, and which one to use."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import socket
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+
+MAX_SCAN = 50
+
+
+@dataclass(frozen=True)
+class PortStatus:
+    port: int
+    free: bool
+    jupyter: bool = False  # something answering like a Jupyter server holds it
+    detail: str = ""
+
+    def describe(self) -> str:
+        if self.free:
+            return f"port {self.port} is free"
+        if self.jupyter:
+            return (
+                f"port {self.port} is held by a Jupyter server on the host ({self.detail}); "
+                "it would mask the container and reject dlbox's token"
+            )
+        return f"port {self.port} is in use by another program"
+
+
+def is_free(host: str, port: int) -> bool:
+    """True if we can bind host:port right now (what `docker run -p` will need)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    # A server bound to 0.0.0.0 or 127.0.0.1 blocks the other too for our purpose: check both.
+    if host not in ("127.0.0.1", "0.0.0.0"):
+        return True
+    other = "0.0.0.0" if host == "127.0.0.1" else "127.0.0.1"
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((other, port))
+        except OSError:
+            return False
+    return True
+
+
+def jupyter_answers(port: int, timeout: float = 1.0) -> str | None:
+    """If a Jupyter server answers on 127.0.0.1:port, a short description of it."""
+    url = f"http://127.0.0.1:{port}/api"
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as resp:
+            body = resp.read(4096)
+            server = resp.headers.get("Server", "")
+    except (urllib.error.URLError, OSError, ValueError):
+        return None
+    with contextlib.suppress(ValueError):
+        data = json.loads(body)
+        if isinstance(data, dict) and "version" in data:
+            return f"Jupyter Server {data['version']}"
+    return "TornadoServer" if "tornado" in server.lower() else None
+
+
+def port_status(host: str, port: int) -> PortStatus:
+    if is_free(host, port):
+        return PortStatus(port, True)
+    jup = jupyter_answers(port)
+    return PortStatus(port, False, jupyter=jup is not None, detail=jup or "")
+
+
+@dataclass(frozen=True)
+class PortChoice:
+    port: int
+    wanted: int
+    skipped: tuple[PortStatus, ...]
+
+    @property
+    def moved(self) -> bool:
+        return self.port != self.wanted
+
+
+def choose_port(
+    host: str, wanted: int, taken: set[int] | frozenset[int] = frozenset()
+) -> PortChoice:
+    """The wanted port if free, else the next free one (never one in `taken`)."""
+    skipped: list[PortStatus] = []
+    for port in range(wanted, min(wanted + MAX_SCAN, 65536)):
+        if port in taken:
+            skipped.append(PortStatus(port, False, detail="used by another dlbox session"))
+            continue
+        status = port_status(host, port)
+        if status.free:
+            return PortChoice(port, wanted, tuple(skipped))
+        skipped.append(status)
+    from dlbox.errors import DlboxError
+
+    raise DlboxError(
+        f"No free port in {wanted}-{wanted + MAX_SCAN - 1} on {host}.",
+        "Stop what holds them, or pass --port with a free port.",
+    )
