@@ -156,6 +156,8 @@ def register(app: typer.Typer) -> None:
                 console.info("no dlbox sessions (start one with `dlbox up`)")
                 return
             table = Table("NAME", "STATE", "URL", "GPUS", "UPTIME", "IMAGE")
+            for column in table.columns:
+                column.overflow = "fold"
             for s in found:
                 table.add_row(
                     s.name,
@@ -303,10 +305,15 @@ def _explain(eng: DockerEngine, image: str, options: object, as_json: bool, brie
 
     assert isinstance(options, UpOptions)
     plan = plan_environment(eng, image, options.env)
-    taken = {s.port for s in list_sessions(eng) if s.running}
+    current = {s.name: s for s in list_sessions(eng) if s.running}
+    taken = {s.port for s in current.values()}
     rows = []
     for name, gpu in session_specs(plan, options):
-        port = choose_port(options.host, options.port, taken).port
+        if name in current:
+            port = current[name].port
+            console.info(f"{name} is already running; this is the command that started it:")
+        else:
+            port = choose_port(options.host, options.port, taken).port
         taken.add(port)
         spec = container_spec_for(plan, image, name, gpu, port, options.host)
         argv = eng.run_argv(spec)

@@ -32,6 +32,12 @@ class BuildKitSupport:
         return self.mode != "none"
 
 
+def shm_flag(size: int) -> str:
+    """Docker's --shm-size value: whole MiB when exact, else bytes."""
+    mib = 1024 * 1024
+    return f"{size // mib}m" if size % mib == 0 else f"{size}b"
+
+
 class DockerEngine:
     """A container engine driven through a Docker-compatible CLI binary."""
 
@@ -148,7 +154,7 @@ class DockerEngine:
         if spec.ipc_host:
             argv += ["--ipc", "host"]
         elif spec.shm_size_bytes:
-            argv += ["--shm-size", f"{spec.shm_size_bytes}b"]
+            argv += ["--shm-size", shm_flag(spec.shm_size_bytes)]
         if spec.network:
             argv += ["--network", spec.network]
         argv += gpu_argv(spec.gpu)

@@ -66,6 +66,8 @@ def classify_probe_failure(mode: str, stderr: str, stdout: str = "") -> str:
         return "the NVIDIA Container Toolkit is not installed or not configured for this engine"
     if "invoking the nvidia container runtime hook directly" in text:
         return "the NVIDIA runtime is in CDI mode and refuses --gpus; use CDI devices instead"
+    if "is not an absolute path" in text and mode == "cdi":
+        return "this Docker version predates CDI device names (Docker 25+ or Podman have them)"
     if "unresolvable cdi devices" in text or "cdi" in text and "not" in text and mode == "cdi":
         return "no CDI spec for nvidia.com/gpu (run `nvidia-ctk cdi generate`)"
     if "unknown or invalid runtime name" in text or "unknown runtime" in text:

@@ -98,7 +98,8 @@ def container_spec_for(
         plan,
         image,
         name=name,
-        command=("lab",),
+        # Jupyter refuses root without --allow-root; dlbox only runs as root when you are root.
+        command=("lab", "--allow-root") if plan.user.is_root else ("lab",),
         gpu=gpu,
         extra_mounts=(Mount(token_file, CONTAINER_TOKEN_PATH, read_only=True),),
         extra_env=(("JUPYTER_TOKEN_FILE", CONTAINER_TOKEN_PATH),),

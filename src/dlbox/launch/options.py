@@ -7,6 +7,7 @@ from pathlib import Path
 
 from dlbox.config import Settings
 from dlbox.errors import UsageError
+from dlbox.launch.gpu_select import parse_gpus
 from dlbox.launch.shm import auto_shm_bytes, parse_size
 
 
@@ -52,6 +53,7 @@ def env_options(cfg: Settings, *, refresh_gpu_probe: bool = False) -> EnvOptions
             shm_bytes, source = parse_size(shm_text), cfg.source("shm_size")
         except ValueError as exc:
             raise UsageError(f"shm_size: {exc}.", "Pass e.g. --shm-size 8g, or auto.") from exc
+    parse_gpus(str(cfg["gpus"]))  # bad values fail here, before any engine work
     sub = str(cfg["course_subdir"]).strip("/")
     if ".." in Path(sub).parts:
         raise UsageError(

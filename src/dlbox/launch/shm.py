@@ -25,7 +25,8 @@ def host_memory_bytes() -> int:
 
 def auto_shm_bytes(total_ram: int | None = None) -> int:
     total = host_memory_bytes() if total_ram is None else total_ram
-    return max(MIN_SHM, min(MAX_SHM, total // 2))
+    half_mib = (total // 2) // 1024**2 * 1024**2  # whole MiB
+    return max(MIN_SHM, min(MAX_SHM, half_mib))
 
 
 def parse_size(text: str) -> int:

@@ -1,0 +1,71 @@
+"""--explain must name and justify every flag of the argv it prints."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dlbox.engines.base import GpuRequest
+from dlbox.engines.docker import BuildKitSupport, DockerEngine
+from dlbox.engines.gpus import GpuDecision
+from dlbox.launch.environment import EnvPlan
+from dlbox.launch.explain import explain, group_argv
+from dlbox.launch.launcher import container_spec_for
+from dlbox.launch.options import EnvOptions
+from dlbox.launch.user import HostUser
+
+
+def plan(gpu: GpuRequest, ipc_host: bool = False, uid: int = 1000) -> EnvPlan:
+    options = EnvOptions(
+        Path("/h/code"), Path("/h/data"), "course22", shm_bytes=8 * 1024**3, ipc_host=ipc_host
+    )
+    return EnvPlan(
+        options, HostUser(uid, uid), GpuDecision(gpu, ("GPU 0: X",), "probe"), Path("/h/home")
+    )
+
+
+@pytest.mark.parametrize(
+    "gpu",
+    [GpuRequest("none"), GpuRequest("gpus"), GpuRequest("cdi", ("0",)), GpuRequest("runtime")],
+)
+@pytest.mark.parametrize("ipc_host", [False, True])
+def test_every_flag_is_explained(gpu: GpuRequest, ipc_host: bool) -> None:
+    p = plan(gpu, ipc_host)
+    spec = container_spec_for(p, "dlbox-env:abc", "dlbox-x", gpu, 8888, "127.0.0.1")
+    argv = DockerEngine("docker", BuildKitSupport("env", "")).run_argv(spec)
+    explained = explain(argv, p, spec)
+    flags_in_argv = {a.split("=")[0] for a in argv if a.startswith("--")}
+    assert flags_in_argv == {e.flag for e in explained if e.flag.startswith("--")}
+    for item in explained:
+        assert item.why and item.why != "engine option", item
+    assert {"IMAGE", "CMD"} <= {e.flag for e in explained}
+
+
+def test_root_user_is_called_out() -> None:
+    p = plan(GpuRequest("none"), uid=0)
+    spec = container_spec_for(p, "i", "n", GpuRequest("none"), 8888, "127.0.0.1")
+    argv = DockerEngine("docker", BuildKitSupport("env", "")).run_argv(spec)
+    user = next(e for e in explain(argv, p, spec) if e.flag == "--user")
+    assert "root" in user.why
+    assert argv[-1] == "--allow-root"
+
+
+def test_token_never_in_argv() -> None:
+    p = plan(GpuRequest("none"))
+    spec = container_spec_for(p, "i", "n", GpuRequest("none"), 8888, "127.0.0.1")
+    argv = DockerEngine("docker", BuildKitSupport("env", "")).run_argv(spec)
+    assert not any("token=" in a.lower() for a in argv)
+    assert "JUPYTER_TOKEN_FILE=/run/dlbox/token" in argv
+    assert not any(a.startswith("JUPYTER_TOKEN=") for a in argv)
+
+
+def test_group_argv_pairs_values() -> None:
+    groups = group_argv(["docker", "run", "--detach", "--name", "x", "--gpus", "all", "img", "lab"])
+    assert groups == [
+        ("--detach", ""),
+        ("--name", "x"),
+        ("--gpus", "all"),
+        ("IMAGE", "img"),
+        ("CMD", "lab"),
+    ]
