@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from dlbox import __version__
-from dlbox.cli import build_cmd, up_cmd
+from dlbox.cli import build_cmd, config_cmd, course_cmd, up_cmd
 
 app = typer.Typer(
     name="dlbox",
@@ -34,6 +34,8 @@ def root(
 
 build_cmd.register(app)
 up_cmd.register(app)
+config_cmd.register(app)
+course_cmd.register(app)
 
 
 def main() -> None:

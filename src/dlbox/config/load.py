@@ -16,7 +16,7 @@ from dlbox.errors import ConfigError
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
-    import tomli as tomllib
+    import tomli as tomllib  # type: ignore[import-not-found, no-redef, unused-ignore]
 
 PROJECT_FILE = "dlbox.toml"
 ENV_PREFIX = "DLBOX_"
@@ -70,7 +70,8 @@ def find_project_file(start: Path | None = None) -> Path | None:
 def read_toml(path: Path) -> dict[str, Any]:
     try:
         with open(path, "rb") as fh:
-            return tomllib.load(fh)
+            data: dict[str, Any] = tomllib.load(fh)
+            return data
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(
             f"{path} is not valid TOML: {exc}.",
@@ -144,7 +145,7 @@ def load_settings(
     }
     for name, val in env_raw.items():
         _apply(values, {name: val}, f"env {ENV_PREFIX}{name.upper()}", None)
-    for name, val in (flags or {}).items():
-        if val is not None:
-            _apply(values, {name: val}, f"flag --{name.replace('_', '-')}", None)
+    for name, flag in (flags or {}).items():
+        if flag is not None:
+            _apply(values, {name: flag}, f"flag --{name.replace('_', '-')}", None)
     return Settings(values, user_file, project, tables)

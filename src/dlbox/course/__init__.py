@@ -1,0 +1,1 @@
+"""Course repos: the catalog, cloning and updating into the code folder."""

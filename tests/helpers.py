@@ -1,0 +1,75 @@
+"""Helpers for tests that drive the real CLI as a user would (a subprocess, real output)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass
+class CliRun:
+    code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+
+def dlbox(*args: str, cwd: Path | None = None, timeout: float = 1500,
+          env: dict[str, str] | None = None) -> CliRun:
+    full_env = dict(os.environ)
+    full_env.update(env or {})
+    full_env.setdefault("COLUMNS", "200")
+    done = subprocess.run(  # noqa: S603 - argv list
+        [sys.executable, "-m", "dlbox", *args], capture_output=True, text=True, timeout=timeout,
+        cwd=cwd, env=full_env, check=False,
+    )
+    return CliRun(done.returncode, done.stdout, done.stderr)
+
+
+def http_status(url: str, token: str | None = None) -> int:
+    req = urllib.request.Request(url)
+    if token:
+        req.add_header("Authorization", f"token {token}")
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:  # noqa: S310 - loopback
+            return int(resp.status)
+    except urllib.error.HTTPError as exc:
+        return int(exc.code)
+
+
+def free_port_block(count: int = 3, start: int = 18800) -> int:
+    """A port p such that p..p+count-1 are free right now."""
+    for base in range(start, start + 1000, count):
+        ok = True
+        for port in range(base, base + count):
+            with socket.socket() as s:
+                try:
+                    s.bind(("127.0.0.1", port))
+                except OSError:
+                    ok = False
+                    break
+        if ok:
+            return base
+    raise RuntimeError("no free port block")
+
+
+def docker_client() -> str:
+    from dlbox.engines.detect import select_engine
+
+    choice = select_engine("docker")
+    assert choice.engine is not None
+    return choice.engine.client
+
+
+def docker(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([docker_client(), *args], capture_output=True, text=True,  # noqa: S603
+                          timeout=timeout, check=False)
