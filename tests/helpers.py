@@ -23,14 +23,20 @@ class CliRun:
         return self.stdout + self.stderr
 
 
-def dlbox(*args: str, cwd: Path | None = None, timeout: float = 1500,
-          env: dict[str, str] | None = None) -> CliRun:
+def dlbox(
+    *args: str, cwd: Path | None = None, timeout: float = 1500, env: dict[str, str] | None = None
+) -> CliRun:
     full_env = dict(os.environ)
     full_env.update(env or {})
     full_env.setdefault("COLUMNS", "200")
-    done = subprocess.run(  # noqa: S603 - argv list
-        [sys.executable, "-m", "dlbox", *args], capture_output=True, text=True, timeout=timeout,
-        cwd=cwd, env=full_env, check=False,
+    done = subprocess.run(
+        [sys.executable, "-m", "dlbox", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=cwd,
+        env=full_env,
+        check=False,
     )
     return CliRun(done.returncode, done.stdout, done.stderr)
 
@@ -40,7 +46,7 @@ def http_status(url: str, token: str | None = None) -> int:
     if token:
         req.add_header("Authorization", f"token {token}")
     try:
-        with urllib.request.urlopen(req, timeout=10) as resp:  # noqa: S310 - loopback
+        with urllib.request.urlopen(req, timeout=10) as resp:
             return int(resp.status)
     except urllib.error.HTTPError as exc:
         return int(exc.code)
@@ -71,5 +77,10 @@ def docker_client() -> str:
 
 
 def docker(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([docker_client(), *args], capture_output=True, text=True,  # noqa: S603
-                          timeout=timeout, check=False)
+    return subprocess.run(
+        [docker_client(), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )

@@ -41,23 +41,43 @@ def test_tiny_build_then_noop(docker_engine: DockerEngine) -> None:
 def test_build_failure_shows_relevant_lines_and_log(docker_engine: DockerEngine) -> None:
     from dlbox.errors import BuildError
 
-    options = BuildOptions(spec=tiny_spec(dockerfile=("RUN echo dlbox-test-failure && exit 3",)),
-                           ca=detect_ca_bundle())
+    options = BuildOptions(
+        spec=tiny_spec(dockerfile=("RUN echo dlbox-test-failure && exit 3",)), ca=detect_ca_bundle()
+    )
     with pytest.raises(BuildError) as info:
         ensure_image(docker_engine, options)
     err = info.value
     assert err.log_path is not None and err.log_path.is_file()
     assert "exit code" in err.message
-    assert any("exit code: 3" in line or "did not complete" in line or "ERROR" in line
-               for line in err.relevant), err.relevant
+    assert any(
+        "exit code: 3" in line or "did not complete" in line or "ERROR" in line
+        for line in err.relevant
+    ), err.relevant
 
 
 def make_test_ca(folder: Path) -> tuple[Path, str]:
     """A throwaway CA; returns the bundle (host bundle + it) and a line unique to its PEM."""
     key, cert = folder / "ca.key", folder / "ca.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",  # noqa: S603,S607
-                    "-subj", "/CN=dlbox-test-ca", "-keyout", str(key), "-out", str(cert)],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=dlbox-test-ca",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
     pem_lines = cert.read_text().splitlines()
     marker = pem_lines[len(pem_lines) // 2]  # a base64 line from the middle of the cert
     bundle = folder / "bundle.pem"
@@ -70,7 +90,7 @@ def image_contains(tag: str, needle: str) -> bool:
     """Stream `docker save` and look for needle in every byte of every layer."""
     from tests.helpers import docker_client
 
-    proc = subprocess.Popen([docker_client(), "save", tag], stdout=subprocess.PIPE)  # noqa: S603
+    proc = subprocess.Popen([docker_client(), "save", tag], stdout=subprocess.PIPE)
     assert proc.stdout is not None
     data = needle.encode()
     carry = b""
@@ -79,7 +99,7 @@ def image_contains(tag: str, needle: str) -> bool:
         if data in carry + chunk:
             found = True
             break
-        carry = chunk[-len(data):]
+        carry = chunk[-len(data) :]
     proc.kill()
     proc.wait()
     return found
@@ -90,8 +110,9 @@ def test_ca_secret_never_lands_in_a_layer(docker_engine: DockerEngine, tmp_path:
     spec = tiny_spec(dockerfile=("RUN test -s /run/secrets/dlbox-ca.pem || echo no-secret-here",))
     from dlbox.image.ca import CaBundle
 
-    options = BuildOptions(spec=spec, ca=CaBundle(bundle, "--ca-bundle"), rebuild=True,
-                           no_cache=True)
+    options = BuildOptions(
+        spec=spec, ca=CaBundle(bundle, "--ca-bundle"), rebuild=True, no_cache=True
+    )
     result = ensure_image(docker_engine, options)
     assert result.built
     log = result.log_path.read_text() if result.log_path else ""

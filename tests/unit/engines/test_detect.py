@@ -17,12 +17,17 @@ def fake_docker(folder: Path, name: str, version: str, *, buildx: bool, daemon: 
     server = (
         f'echo "{daemon}"; exit 0'
         if daemon
-        else 'echo "Cannot connect to the Docker daemon at unix:///var/run/docker.sock." >&2; exit 1'
+        else 'echo "Cannot connect to the Docker daemon at unix:///x.sock." >&2; exit 1'
+    )
+    buildx_answer = (
+        'echo "github.com/docker/buildx v0.17.1"; exit 0'
+        if buildx
+        else 'echo "docker: unknown command: docker buildx" >&2; exit 1'
     )
     path.write_text(f"""#!/bin/sh
 case "$1" in
   --version) echo "Docker version {version}, build abc"; exit 0;;
-  buildx) {'echo "github.com/docker/buildx v0.17.1"; exit 0' if buildx else 'echo "docker: unknown command: docker buildx" >&2; exit 1'};;
+  buildx) {buildx_answer};;
   version) {server};;
 esac
 exit 1
