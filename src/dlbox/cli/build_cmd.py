@@ -112,10 +112,12 @@ def register(app: typer.Typer) -> None:
             if as_json:
                 console.print_json({"ok": True, **result.to_dict()})
                 return
-            for arch, pins in result.pins.items():
+            for plat, pins in result.pins.items():
                 console.success(
-                    f"linux-{arch}: {len(pins)} packages (fastai {pins.get('fastai')}, "
-                    f"torch {pins.get('torch')}) -> {result.out_dir / ('linux-' + arch)}"
+                    f"{plat}: {len(pins)} packages (fastai {pins.get('fastai')}, "
+                    f"torch {pins.get('torch')}) -> {result.out_dir / plat}"
                 )
+            for note in result.notes:
+                console.info(note)
 
         guarded(body, as_json)

@@ -9,7 +9,9 @@ import typer
 
 from dlbox.cli import console
 from dlbox.config import Settings, load_settings
+from dlbox.engines.base import Engine
 from dlbox.engines.detect import EngineChoice, select_engine
+from dlbox.engines.local import LocalEngine
 from dlbox.errors import DlboxError, EngineUnavailable
 
 T = TypeVar("T")
@@ -46,3 +48,11 @@ def container_engine(cfg: Settings) -> EngineChoice:
             "Start Docker (or Podman), or check `dlbox doctor` for what is missing.",
         )
     return choice
+
+
+def environment_engine(cfg: Settings) -> tuple[Engine, EngineChoice]:
+    """The engine `up`, `run`, `ps`, `logs`, `stop` and `shell` use: a container engine when one
+    answers (or is asked for), else the local engine (a venv and host processes)."""
+    choice = select_engine(cfg["engine"], cfg["docker_client"] or None)
+    engine: Engine = choice.engine if choice.engine is not None else LocalEngine()
+    return engine, choice

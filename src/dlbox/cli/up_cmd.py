@@ -8,15 +8,17 @@ import webbrowser
 from pathlib import Path
 
 import typer
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from dlbox import process
 from dlbox.cli import console
-from dlbox.cli.build_cmd import build_options, run_build
-from dlbox.cli.common import JSON_HELP, container_engine, guarded, settings
+from dlbox.cli.build_cmd import build_options
+from dlbox.cli.common import JSON_HELP, environment_engine, guarded, settings
 from dlbox.config import Settings
-from dlbox.engines.docker import DockerEngine
+from dlbox.engines.base import Engine, ProvidesEnvironment
 from dlbox.errors import DlboxError, UsageError
+from dlbox.image.build import BuildResult, ensure_environment
 from dlbox.launch import sessions
 from dlbox.launch.environment import environment_container, labels_for, plan_environment
 from dlbox.launch.explain import explain
@@ -49,15 +51,39 @@ def _flags(
     }
 
 
-def _engine_and_image(cfg: Settings, quiet: bool) -> tuple[DockerEngine, str]:
-    choice = container_engine(cfg)
-    assert choice.engine is not None
+def _prepare(eng: Engine, cfg: Settings, quiet: bool) -> BuildResult:
+    """The image (container engines) or the venv (local engine), with a live one-line status."""
+    what = "local environment (venv)" if isinstance(eng, ProvidesEnvironment) else None
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("[bold]building[/bold] {task.description}"),
+        TimeElapsedColumn(),
+        console=console.err,
+        transient=True,
+        disable=quiet,
+    ) as progress:
+        task = progress.add_task(what or "environment image", total=None)
+
+        def on_line(line: str) -> None:
+            # BuildKit plain progress: "#12 [stage-0 8/12] RUN ..." names the step being run;
+            # the local engine reports its steps as "[venv] ...".
+            if line.startswith("[venv] "):
+                progress.update(task, description=line[7:70])
+            elif line.startswith("#") and "] " in line and "[" in line:
+                step = line.split("] ", 1)[0].split("[", 1)[-1]
+                progress.update(task, description=f"[{step}] {line.split('] ', 1)[1][:60]}")
+
+        return ensure_environment(eng, build_options(cfg), on_line)
+
+
+def _engine_and_image(cfg: Settings, quiet: bool) -> tuple[Engine, str, BuildResult]:
+    eng, choice = environment_engine(cfg)
     if not quiet:
         console.info(f"engine: {choice.name} ({choice.reason})")
-    result = run_build(build_options(cfg), cfg, quiet)
+    result = _prepare(eng, cfg, quiet)
     if result.built and not quiet:
         console.success(f"built {result.tag} in {result.seconds:.0f} s")
-    return choice.engine, result.tag
+    return eng, result.tag, result
 
 
 CodeOpt = typer.Option(None, "--code-dir", help="Host code folder, mounted at /code.")
@@ -69,7 +95,9 @@ ShmOpt = typer.Option(
 IpcOpt = typer.Option(
     None, "--ipc", help="'host' shares the host IPC namespace instead of --shm-size."
 )
-EngineOpt = typer.Option(None, "--engine", help="auto, docker or podman.")
+EngineOpt = typer.Option(
+    None, "--engine", help="auto (default), docker, podman or local (a venv, no containers)."
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -112,12 +140,12 @@ def register(app: typer.Typer) -> None:
                 name=name,
                 refresh_gpu_probe=reprobe,
             )
-            eng, image = _engine_and_image(cfg, as_json)
+            eng, image, prepared = _engine_and_image(cfg, as_json)
             if explain_ or dry_run:
                 _explain(eng, image, options, as_json, dry_run and not explain_)
                 if dry_run:
                     return
-            result = up(eng, image, options)
+            result = up(eng, image, options, prepared)
             if as_json:
                 console.print_json({"ok": True, **result.to_dict()})
                 return
@@ -251,7 +279,7 @@ def register(app: typer.Typer) -> None:
                     "No command given.", "Example: dlbox run -- python -c 'import fastai'"
                 )
             cfg = settings(_flags(code_dir, data_dir, None, None, gpus, shm_size, None, engine))
-            eng, image = _engine_and_image(cfg, True)
+            eng, image, _ = _engine_and_image(cfg, True)
             plan = plan_environment(eng, image, env_options(cfg))
             if plan.gpu.warning:
                 console.warn(plan.gpu.warning)
@@ -272,14 +300,11 @@ def register(app: typer.Typer) -> None:
         raise typer.Exit(guarded(body))
 
 
-def _engine_only(engine: str | None) -> DockerEngine:
-    cfg = settings({"engine": engine})
-    choice = container_engine(cfg)
-    assert choice.engine is not None
-    return choice.engine
+def _engine_only(engine: str | None) -> Engine:
+    return environment_engine(settings({"engine": engine}))[0]
 
 
-def _pick_session(eng: DockerEngine, name: str | None) -> str:
+def _pick_session(eng: Engine, name: str | None) -> str:
     found = list_sessions(eng)
     if name:
         if name not in {s.name for s in found}:
@@ -300,7 +325,7 @@ def _pick_session(eng: DockerEngine, name: str | None) -> str:
     )
 
 
-def _explain(eng: DockerEngine, image: str, options: object, as_json: bool, brief: bool) -> None:
+def _explain(eng: Engine, image: str, options: object, as_json: bool, brief: bool) -> None:
     from dlbox.launch.options import UpOptions
 
     assert isinstance(options, UpOptions)

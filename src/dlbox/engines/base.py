@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from dlbox.image.build import BuildOptions, BuildResult
 
 
 @dataclass(frozen=True)
@@ -116,6 +119,8 @@ class Engine(Protocol):
 
     def containers(self, labels: Sequence[str]) -> list[ContainerInfo]: ...
 
+    def inspect_container(self, name: str) -> dict[str, object] | None: ...
+
     def remove(self, name: str) -> None: ...
 
     def logs_argv(self, name: str, follow: bool, tail: int | None) -> list[str]: ...
@@ -127,3 +132,13 @@ class Engine(Protocol):
     ) -> list[str]: ...
 
     def probe_gpus(self, image: str) -> list[ProbeOutcome]: ...
+
+
+@runtime_checkable
+class ProvidesEnvironment(Protocol):
+    """An engine that makes its own environment instead of building an image (the local engine:
+    a venv from the lock). `ensure_environment` asks it; image engines get `ensure_image`."""
+
+    def prepare_environment(
+        self, options: BuildOptions, on_line: Callable[[str], None]
+    ) -> BuildResult: ...

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from dlbox import paths
-from dlbox.engines.base import BuildRequest
+from dlbox.engines.base import BuildRequest, Engine, ProvidesEnvironment
 from dlbox.engines.docker import DockerEngine
 from dlbox.errors import BuildError, EngineUnavailable
 from dlbox.image.ca import CaBundle
@@ -167,3 +167,17 @@ def ensure_image(
         options.ca.source,
         engine.image_id(context.tag),
     )
+
+
+def ensure_environment(
+    engine: Engine,
+    options: BuildOptions,
+    on_line: Callable[[str], None] = lambda _line: None,
+) -> BuildResult:
+    """The environment `up`/`run` start from: the image for container engines, the venv for the
+    local engine. The result's tag is what ContainerSpec.image names either way."""
+    if isinstance(engine, ProvidesEnvironment):
+        return engine.prepare_environment(options, on_line)
+    if not isinstance(engine, DockerEngine):  # pragma: no cover - every other engine is one
+        raise TypeError(f"engine {engine.name!r} can neither build images nor make a venv")
+    return ensure_image(engine, options, on_line)

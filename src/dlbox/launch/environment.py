@@ -3,14 +3,14 @@ for `up`, `run`, `verify` and `shell`."""
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from dlbox import paths
-from dlbox.engines.base import ContainerSpec, GpuRequest, Mount, PortBinding
-from dlbox.engines.docker import DockerEngine
+from dlbox.engines.base import ContainerSpec, Engine, GpuRequest, Mount, PortBinding
 from dlbox.engines.gpus import GpuDecision
 from dlbox.errors import UsageError
 from dlbox.image.render import CONTAINER_PORT, HOME
@@ -58,19 +58,19 @@ def prepare_folders(options: EnvOptions, user: HostUser) -> None:
             )
 
 
-def plan_environment(engine: DockerEngine, image: str, options: EnvOptions) -> EnvPlan:
+def plan_environment(engine: Engine, image: str, options: EnvOptions) -> EnvPlan:
     user = invoking_user()
     prepare_folders(options, user)
     kind = options.gpus.strip().lower()
     if kind == "none":
         outcomes = []
     else:
-        key = f"{engine.client}|{engine.server_version}"
+        key = json.dumps(engine.describe(), sort_keys=True, default=str)
         outcomes = cached_probe(key, lambda: engine.probe_gpus(image), options.refresh_gpu_probe)
     decision = decide(options.gpus, outcomes)
     notes = []
     if user.is_root:
-        notes.append("You are root, so the container runs as root (files it makes are root's).")
+        notes.append("You are root, so the environment runs as root (files it makes are root's).")
     elif user.via_sudo:
         notes.append(
             f"Running under sudo: the container runs as the user who ran sudo ({user.spec})."

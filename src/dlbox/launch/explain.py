@@ -160,5 +160,59 @@ def explain_flag(flag: str, value: str, plan: EnvPlan, spec: ContainerSpec) -> s
     return "engine option"
 
 
+HOST_ENV_WHY = {
+    "VIRTUAL_ENV": "the locked venv (made by uv from the same lock files as the image)",
+    "PATH": "the venv's bin first, as activating it would (python, pip, jupyter: the locked ones)",
+    "PYTHONNOUSERSITE": "keep packages from ~/.local out, so only the lock's versions load",
+    "FASTAI_HOME": "fastai's config.ini here points untar_data at your data folder",
+    "DLBOX_CODE_DIR": "your code folder, used in place (no container, no mounts)",
+    "DLBOX_DATA_DIR": "your data folder, used in place (linked into the course folder as data/)",
+    "DLBOX_COURSE_DIR": "the folder Jupyter opens in",
+    "CUDA_VISIBLE_DEVICES": "which of the host's GPUs CUDA may use (empty: none, torch stays on "
+    "the CPU; unset: all of them)",
+    "DLBOX_PORT": "unused on the host: Jupyter gets --port directly",
+    "JUPYTER_TOKEN_FILE": "Jupyter reads its token from this 0600 file, so the token never "
+    "appears in argv or `ps`",
+}
+
+
+def group_host_argv(argv: list[str]) -> list[tuple[str, str]]:
+    """[(flag, value)] for a local-engine argv: env [-u VAR] K=V... python -c CHDIR DIR CMD..."""
+    out: list[tuple[str, str]] = []
+    i = 1
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "-u" and i + 1 < len(argv):
+            out.append(("-u", argv[i + 1]))
+            i += 2
+        elif "=" in arg and not arg.startswith(("/", "-")):
+            out.append(("ENV", arg))
+            i += 1
+        else:
+            break
+    if i + 3 < len(argv) and argv[i + 1] == "-c":
+        out.append(("WORKDIR", argv[i + 3]))
+        out.append(("CMD", " ".join(argv[i + 4 :])))
+    elif i < len(argv):
+        out.append(("CMD", " ".join(argv[i:])))
+    return out
+
+
+def explain_host_flag(flag: str, value: str, plan: EnvPlan) -> str:
+    if flag == "-u":
+        return f"unset {value}, so nothing outside the venv leaks into it"
+    if flag == "ENV":
+        key = value.split("=", 1)[0]
+        return HOST_ENV_WHY.get(key) or _env_why(value, plan)
+    if flag == "WORKDIR":
+        return "start in the course folder (the classic `-w /code/fastai`)"
+    return (
+        "JupyterLab from the venv, on the address and port dlbox chose, rooted at your code "
+        "folder; the process runs in its own session so `dlbox stop` ends all of it"
+    )
+
+
 def explain(argv: list[str], plan: EnvPlan, spec: ContainerSpec) -> list[ExplainedFlag]:
-    return [ExplainedFlag(f, v, explain_flag(f, v, plan, spec)) for f, v in group_argv(argv)]
+    if len(argv) > 1 and argv[1] == "run":
+        return [ExplainedFlag(f, v, explain_flag(f, v, plan, spec)) for f, v in group_argv(argv)]
+    return [ExplainedFlag(f, v, explain_host_flag(f, v, plan)) for f, v in group_host_argv(argv)]

@@ -15,6 +15,22 @@ from dlbox.engines.gpus import MODE_FLAGS, GpuDecision, choose_gpu_mode
 from dlbox.errors import UsageError
 
 PROBE_CACHE_SECONDS = 6 * 3600
+# GPU modes of the local engine (no container): what the host itself offers.
+HOST_MODES = {
+    "host": "the host's NVIDIA driver (local engine, no container)",
+    "mps": "Apple's Metal GPU (PyTorch MPS, local engine)",
+}
+
+
+def mode_text(mode: str) -> str:
+    return MODE_FLAGS.get(mode) or HOST_MODES.get(mode, mode)
+
+
+def _working(outcomes: Sequence[ProbeOutcome]) -> ProbeOutcome | None:
+    found = choose_gpu_mode(outcomes)
+    if found is None:
+        found = next((o for o in outcomes if o.ok and o.mode in HOST_MODES), None)
+    return found
 
 
 def parse_gpus(value: str) -> tuple[str, tuple[str, ...]]:
@@ -78,19 +94,28 @@ def decide(gpus_setting: str, outcomes: Sequence[ProbeOutcome]) -> GpuDecision:
     kind, devices = parse_gpus(gpus_setting)
     if kind == "none":
         return GpuDecision(GpuRequest("none"), (), "GPUs turned off (--gpus none): running on CPU")
-    working = choose_gpu_mode(outcomes)
-    failures = "; ".join(f"{MODE_FLAGS[o.mode]}: {o.message}" for o in outcomes if not o.ok)
+    working = _working(outcomes)
+    failures = "; ".join(f"{mode_text(o.mode)}: {o.message}" for o in outcomes if not o.ok)
+    on_host = bool(outcomes) and all(o.mode in HOST_MODES for o in outcomes)
     if working is None:
         if kind == "auto":
             return GpuDecision(
                 GpuRequest("none"),
                 (),
-                "no GPU reachable from containers: running on CPU",
+                "no GPU found on this machine: running on CPU"
+                if on_host
+                else "no GPU reachable from containers: running on CPU",
                 warning=(
                     "NO GPU FOUND: the environment runs on the CPU, so training will be "
                     f"slow. Probes: {failures or 'none ran'}. Run `dlbox doctor` for the fix, "
                     "or pass --gpus none to silence this."
                 ),
+            )
+        if on_host:
+            raise UsageError(
+                f"--gpus {gpus_setting} was requested, but this machine shows no GPU ({failures}).",
+                "Install the NVIDIA driver (`nvidia-smi -L` must list your GPUs), "
+                "or run with --gpus none.",
             )
         raise UsageError(
             f"--gpus {gpus_setting} was requested, but no GPU is usable from containers "
@@ -112,10 +137,10 @@ def decide(gpus_setting: str, outcomes: Sequence[ProbeOutcome]) -> GpuDecision:
         return GpuDecision(
             GpuRequest(working.mode, devices),
             chosen,
-            f"GPU(s) {','.join(devices)} via {MODE_FLAGS[working.mode]}",
+            f"GPU(s) {','.join(devices)} via {mode_text(working.mode)}",
         )
     return GpuDecision(
         GpuRequest(working.mode, ()),
         found,
-        f"all {len(found)} GPU(s) via {MODE_FLAGS[working.mode]}",
+        f"all {len(found)} GPU(s) via {mode_text(working.mode)}",
     )

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from dlbox.engines.base import ContainerSpec, GpuRequest, Mount, PortBinding
-from dlbox.engines.docker import DockerEngine
+from dlbox.engines.base import ContainerSpec, Engine, GpuRequest, Mount, PortBinding
 from dlbox.errors import DlboxError, EngineError
 from dlbox.image.render import CONTAINER_PORT
 from dlbox.launch import sessions
@@ -20,6 +20,9 @@ from dlbox.launch.token import (
     read_token_file,
     write_token_file,
 )
+
+if TYPE_CHECKING:
+    from dlbox.image.build import BuildResult
 
 DEATH_LOG_LINES = 15
 
@@ -52,9 +55,17 @@ class UpResult:
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     cleaned: list[str] = field(default_factory=list)
+    engine: str = ""
+    environment: BuildResult | None = None  # how the image/venv was made (or reused)
 
     def to_dict(self) -> dict[str, object]:
         return {
+            "engine": self.engine,
+            "environment": (
+                {**self.environment.to_dict(), "reused": not self.environment.built}
+                if self.environment
+                else None
+            ),
             "image": self.image,
             "sessions": [s.to_dict() for s in self.started],
             "gpu": {
@@ -69,7 +80,7 @@ class UpResult:
         }
 
 
-def list_sessions(engine: DockerEngine) -> list[sessions.Session]:
+def list_sessions(engine: Engine) -> list[sessions.Session]:
     return sorted(
         (sessions.from_container(c) for c in engine.containers([sessions.SESSION_LABEL])),
         key=lambda s: s.name,
@@ -116,18 +127,19 @@ def container_spec_for(
     )
 
 
-def _death_report(engine: DockerEngine, name: str) -> str:
+def _death_report(engine: Engine, name: str) -> str:
     lines = engine.logs(name, tail=DEATH_LOG_LINES).strip().splitlines()
     return "Last log lines:\n" + "\n".join("  " + ln for ln in lines[-DEATH_LOG_LINES:])
 
 
-def _alive(engine: DockerEngine, name: str) -> bool:
+def _alive(engine: Engine, name: str) -> bool:
     info = engine.inspect_container(name)
-    return bool(info) and info.get("State", {}).get("Status") == "running"  # type: ignore[union-attr]
+    state = info.get("State") if info else None
+    return isinstance(state, dict) and state.get("Status") == "running"
 
 
 def start_session(
-    engine: DockerEngine,
+    engine: Engine,
     plan: EnvPlan,
     image: str,
     name: str,
@@ -170,10 +182,14 @@ def start_session(
     return StartedSession(session, token, False, waited, choice)
 
 
-def up(engine: DockerEngine, image: str, options: UpOptions) -> UpResult:
+def up(
+    engine: Engine, image: str, options: UpOptions, environment: BuildResult | None = None
+) -> UpResult:
     """Start (or reuse) this project's Jupyter session(s); return when each answers."""
     plan = plan_environment(engine, image, options.env)
-    result = UpResult([], plan, image, list(plan.notes))
+    result = UpResult(
+        [], plan, image, list(plan.notes), engine=engine.name, environment=environment
+    )
     if plan.gpu.warning:
         result.warnings.append(plan.gpu.warning)
     if options.host not in ("127.0.0.1", "localhost", "::1"):
@@ -220,7 +236,7 @@ class StopResult:
         return {"stopped": self.stopped}
 
 
-def stop(engine: DockerEngine, names: list[str]) -> StopResult:
+def stop(engine: Engine, names: list[str]) -> StopResult:
     known = {s.name for s in list_sessions(engine)}
     unknown = [n for n in names if n not in known]
     if unknown:

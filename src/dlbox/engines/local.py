@@ -1,0 +1,387 @@
+"""The local engine: the same environment without a container engine (macOS, no-Docker hosts).
+
+It answers the same protocol as DockerEngine. The "image" is the venv folder built by uv from the
+committed lock (local_env); a "container" is a host process group started in its own session,
+found through a session record (local_proc). The ContainerSpec is translated: its mounts table
+maps container paths (/code, /data, /home/dlbox, /run/dlbox/token) to the host folders, used in
+place; what the image's start script does (fastai config, data link) is done here in Python.
+"""
+
+from __future__ import annotations
+
+import platform
+import shlex
+import shutil
+import sys
+from collections.abc import Callable, Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from dlbox import paths, process
+from dlbox.engines import local_env, local_proc
+from dlbox.engines.base import BuildRequest, ContainerInfo, ContainerSpec, Mount, ProbeOutcome
+from dlbox.engines.gpus import parse_gpu_list
+from dlbox.errors import DlboxError, ProcessError
+from dlbox.image.locks import normalize_arch
+
+if TYPE_CHECKING:
+    from dlbox.image.build import BuildOptions, BuildResult
+
+ENV_PROGRAM = "/usr/bin/env"
+# Change into the working folder, then become the command (no shell involved).
+CHDIR_EXEC = "import os,sys; os.chdir(sys.argv[1]); os.execvp(sys.argv[2], sys.argv[2:])"
+FASTAI_HOME_DIR = ".fastai-local"  # beside the container's .fastai, which names /data
+CONFIG_MARK = "# written by dlbox for the local engine"
+PROBE_TIMEOUT = 30.0
+JUPYTER_MODES = ("lab", "notebook")
+
+
+def translate(value: str, mounts: Sequence[Mount]) -> str:
+    """A container path as the host sees it (the longest mount target that contains it)."""
+    for mount in sorted(mounts, key=lambda m: len(m.target), reverse=True):
+        if value == mount.target:
+            return str(mount.source)
+        if value.startswith(mount.target.rstrip("/") + "/"):
+            return str(mount.source / value[len(mount.target.rstrip("/")) + 1 :])
+    return value
+
+
+def _home(mounts: Sequence[Mount]) -> Path:
+    from dlbox.image.render import HOME
+
+    return Path(translate(HOME, mounts))
+
+
+def host_env(spec: ContainerSpec, venv: Path) -> list[tuple[str, str]]:
+    """The spec's environment with host paths, plus the venv activation."""
+    env = [(k, translate(v, spec.mounts)) for k, v in spec.env]
+    if spec.gpu.mode == "none":
+        cuda = ""
+    elif spec.gpu.devices:  # on the host, indices are the host's own (no engine renumbers them)
+        cuda = ",".join(spec.gpu.devices)
+    else:
+        cuda = None
+    env = [(k, cuda if k == "CUDA_VISIBLE_DEVICES" and cuda is not None else v) for k, v in env]
+    env = [(k, v) for k, v in env if not (k == "CUDA_VISIBLE_DEVICES" and cuda is None)]
+    search = [str(venv / "bin"), *(p for p in _path_entries() if p != str(venv / "bin"))]
+    return [
+        ("VIRTUAL_ENV", str(venv)),
+        ("PATH", ":".join(search)),
+        ("PYTHONNOUSERSITE", "1"),
+        ("FASTAI_HOME", str(_home(spec.mounts) / FASTAI_HOME_DIR)),
+        *env,
+    ]
+
+
+def _path_entries() -> list[str]:
+    import os
+
+    return [p for p in os.environ.get("PATH", "").split(":") if p]
+
+
+def setup_course(course_dir: Path, data_dir: Path, fastai_home: Path) -> None:
+    """What dlbox-start does: fastai's config.ini -> the data folder; data link in the course.
+
+    config.ini is (re)written only when missing or written by dlbox; a `data` entry that exists in
+    the course folder (file, folder or link, even a broken one) is never touched.
+    """
+    config = fastai_home / "config.ini"
+    text = (
+        f"{CONFIG_MARK}\n[DEFAULT]\ndata = {data_dir}\narchive = {data_dir / 'archive'}\n"
+        f"storage = {data_dir / 'tmp'}\nmodel = {data_dir / 'models'}\n"
+    )
+    try:
+        current = config.read_text() if config.exists() else None
+        if current is None or (current.startswith(CONFIG_MARK) and current != text):
+            fastai_home.mkdir(parents=True, exist_ok=True)
+            config.write_text(text)
+    except OSError:
+        pass  # like the start script: a read-only home only loses the convenience
+    link = course_dir / "data"
+    if course_dir.is_dir() and not link.exists() and not link.is_symlink():
+        try:
+            link.symlink_to(data_dir, target_is_directory=True)
+        except OSError:
+            pass
+
+
+class LocalEngine:
+    """Sessions as host processes in a uv-made venv; no container engine involved."""
+
+    name = "local"
+
+    # -- facts ---------------------------------------------------------------------------------
+    def describe(self) -> dict[str, object]:
+        try:
+            uv = " ".join(local_env.find_uv())
+        except DlboxError:
+            uv = "missing (pip install uv)"
+        try:
+            plat = local_env.host_platform()
+        except DlboxError as exc:
+            plat = f"unsupported ({exc.message})"
+        return {
+            "engine": self.name,
+            "platform": plat,
+            "uv": uv,
+            "venvs": str(local_env.venvs_dir()),
+        }
+
+    def architecture(self) -> str:
+        return normalize_arch(platform.machine())
+
+    def image_id(self, ref: str) -> str | None:
+        if not local_env.venv_complete(Path(ref)):
+            return None
+        return str(local_env.read_marker(Path(ref)).get("lock_hash", "")) or None
+
+    def image_exists(self, ref: str) -> bool:
+        return self.image_id(ref) is not None
+
+    # -- the environment -----------------------------------------------------------------------
+    def prepare_environment(
+        self, options: BuildOptions, on_line: Callable[[str], None]
+    ) -> BuildResult:
+        """The venv for the lock (built once, reused while the lock is unchanged)."""
+        from dlbox.image.build import BuildResult
+
+        if options.spec.extras.apt or options.spec.extras.dockerfile:
+            raise DlboxError(
+                "This project's dlbox.toml adds apt packages or Dockerfile lines, which need a "
+                "container; the local engine can only add pip packages.",
+                "Use `--engine docker` (or podman), or move those extras to [extras] pip.",
+            )
+        result = local_env.ensure_venv(
+            options.spec.extras.pip, on_line, rebuild=options.rebuild, ca_file=options.ca.path
+        )
+        return BuildResult(
+            tag=str(result.path),
+            spec_hash=result.lock_hash,
+            built=not result.reused,
+            seconds=result.seconds,
+            log_path=result.log_path,
+            versions=result.versions,
+            ca_source=options.ca.source,
+            image_id=result.lock_hash,
+        )
+
+    def build(self, request: BuildRequest, on_line: Callable[[str], None], log_path: Path) -> int:
+        raise DlboxError(
+            "The local engine builds no container images; it makes a venv on `dlbox up`.",
+            "Use `--engine docker` (or podman) to build an image.",
+        )
+
+    # -- sessions ------------------------------------------------------------------------------
+    def _venv(self, spec: ContainerSpec) -> Path:
+        venv = Path(spec.image)
+        if not local_env.venv_complete(venv):
+            raise DlboxError(
+                f"The local environment {venv} is missing or incomplete.",
+                "Run `dlbox up --engine local` (or `dlbox build`) to create it again.",
+            )
+        return venv
+
+    def _command(self, spec: ContainerSpec, venv: Path) -> list[str]:
+        command = [translate(arg, spec.mounts) for arg in spec.command] or ["lab"]
+        if command[0] not in JUPYTER_MODES:
+            return command
+        env = dict(spec.env)
+        code = translate(env.get("DLBOX_CODE_DIR", "/code"), spec.mounts)
+        ports = spec.ports
+        ip = ports[0].host_ip if ports else "127.0.0.1"
+        port = str(ports[0].host_port) if ports else env.get("DLBOX_PORT", "8888")
+        return [
+            str(local_env.venv_python(venv)),
+            "-m",
+            "jupyter",
+            command[0],
+            f"--ip={ip}",
+            f"--port={port}",
+            "--no-browser",
+            f"--ServerApp.root_dir={code}",
+            f"--ServerApp.preferred_dir={self._workdir(spec)}",
+            *command[1:],
+        ]
+
+    def _workdir(self, spec: ContainerSpec) -> str:
+        return translate(spec.workdir or "/code", spec.mounts)
+
+    def run_argv(self, spec: ContainerSpec) -> list[str]:
+        """The host command: env (venv first on PATH, host paths), then chdir and exec."""
+        venv = Path(spec.image)
+        pairs = host_env(spec, venv)
+        python = str(local_env.venv_python(venv))
+        return [
+            ENV_PROGRAM,
+            "-u",
+            "PYTHONPATH",
+            "-u",
+            "PYTHONHOME",
+            *(f"{k}={v}" for k, v in pairs),
+            python,
+            "-c",
+            CHDIR_EXEC,
+            self._workdir(spec),
+            *self._command(spec, venv),
+        ]
+
+    def _prepare(self, spec: ContainerSpec) -> Path:
+        venv = self._venv(spec)
+        env = dict(host_env(spec, venv))
+        data = Path(env.get("DLBOX_DATA_DIR", translate("/data", spec.mounts)))
+        setup_course(Path(self._workdir(spec)), data, Path(env["FASTAI_HOME"]))
+        return venv
+
+    def start(self, spec: ContainerSpec) -> str:
+        self._prepare(spec)
+        log_path = session_log(spec.name)
+        argv = self.run_argv(spec)
+        with open(log_path, "w", encoding="utf-8") as log:
+            log.write(f"$ {shlex.join(argv[argv.index('-c') + 3 :])}\n")
+        proc = process.spawn(argv, log_path=log_path)
+        ident = local_proc.identity(proc.pid) or ""
+        port = spec.ports[0] if spec.ports else None
+        local_proc.write_record(
+            local_proc.SessionRecord(
+                name=spec.name,
+                pid=proc.pid,
+                pgid=proc.pid,
+                identity=ident,
+                port=port.host_port if port else 0,
+                host=port.host_ip if port else "",
+                image=spec.image,
+                started_at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+                log_path=str(log_path),
+                workdir=self._workdir(spec),
+                argv=argv,
+                env=host_env(spec, Path(spec.image)),
+                labels=dict(spec.labels),
+            )
+        )
+        return str(proc.pid)
+
+    def run_to_completion(self, spec: ContainerSpec, timeout: float) -> tuple[int, str]:
+        self._prepare(spec)
+        done = process.run(self.run_argv(spec), timeout=timeout, check=False)
+        return done.returncode, done.stdout + done.stderr
+
+    def containers(self, labels: Sequence[str]) -> list[ContainerInfo]:
+        found = []
+        for record in local_proc.all_records():
+            if all(_matches(record.labels, want) for want in labels):
+                state = "running" if local_proc.alive(record) else "exited"
+                found.append(
+                    ContainerInfo(
+                        record.name,
+                        str(record.pid),
+                        record.image,
+                        state,
+                        dict(record.labels),
+                        record.started_at,
+                    )
+                )
+        return found
+
+    def inspect_container(self, name: str) -> dict[str, object] | None:
+        record = local_proc.read_record(name)
+        if record is None:
+            return None
+        status = "running" if local_proc.alive(record) else "exited"
+        return {
+            "Name": record.name,
+            "State": {"Status": status, "Pid": record.pid, "StartedAt": record.started_at},
+            "Config": {"Image": record.image, "Labels": dict(record.labels)},
+            "LogPath": record.log_path,
+        }
+
+    def remove(self, name: str) -> None:
+        """Stop the session's whole process tree and forget its record (the log stays)."""
+        record = local_proc.read_record(name)
+        if record is not None:
+            local_proc.terminate(record)
+        local_proc.delete_record(name)
+
+    def logs_argv(self, name: str, follow: bool, tail: int | None) -> list[str]:
+        argv = ["tail", "-n", str(tail) if tail is not None else "+1"]
+        if follow:
+            argv.append("-f")
+        return [*argv, str(session_log(name))]
+
+    def logs(self, name: str, tail: int | None = None) -> str:
+        try:
+            lines = session_log(name).read_text(errors="replace").splitlines()
+        except OSError:
+            return ""
+        return "\n".join(lines[-tail:] if tail else lines) + "\n"
+
+    def exec_argv(
+        self, name: str, command: Sequence[str], user: str | None, tty: bool
+    ) -> list[str]:
+        """A command (or, for `shell`, bash with the venv activated) beside a running session."""
+        record = local_proc.read_record(name)
+        if record is None:
+            raise DlboxError(f"No local session named {name}.", "`dlbox ps` lists the sessions.")
+        venv = Path(record.image)
+        argv = list(command)
+        if argv == ["bash", "-l"]:  # a login shell would let profile scripts reorder PATH
+            rc = _shell_rc(name, venv, record.workdir)
+            argv = ["bash", "--rcfile", str(rc), "-i"] if tty else ["bash"]
+        return [
+            ENV_PROGRAM,
+            "-u",
+            "PYTHONPATH",
+            "-u",
+            "PYTHONHOME",
+            *(f"{k}={v}" for k, v in record.env if k != "JUPYTER_TOKEN_FILE"),
+            str(local_env.venv_python(venv)),
+            "-c",
+            CHDIR_EXEC,
+            record.workdir,
+            *argv,
+        ]
+
+    # -- GPUs ----------------------------------------------------------------------------------
+    def probe_gpus(self, image: str) -> list[ProbeOutcome]:
+        """CUDA when the host's nvidia-smi lists GPUs, Metal (MPS) on Apple silicon, else none."""
+        if sys.platform == "darwin" and self.architecture() == "aarch64":
+            return [
+                ProbeOutcome(
+                    "mps",
+                    True,
+                    ("GPU 0: Apple silicon (Metal, torch 'mps')",),
+                    "Apple GPU through PyTorch's MPS backend",
+                )
+            ]
+        smi = shutil.which("nvidia-smi")
+        if smi is None:
+            return [ProbeOutcome("host", False, (), "no NVIDIA driver here (nvidia-smi not found)")]
+        try:
+            done = process.run([smi, "-L"], timeout=PROBE_TIMEOUT, check=False)
+        except ProcessError as exc:
+            return [ProbeOutcome("host", False, (), exc.message)]
+        gpus = parse_gpu_list(done.stdout)
+        if done.returncode == 0 and gpus:
+            return [ProbeOutcome("host", True, gpus, "GPUs listed by the host's nvidia-smi")]
+        why = (done.stderr or done.stdout).strip().splitlines()
+        return [ProbeOutcome("host", False, (), why[-1][:200] if why else "nvidia-smi saw no GPU")]
+
+
+def _matches(labels: dict[str, str], want: str) -> bool:
+    key, sep, value = want.partition("=")
+    return key in labels and (not sep or labels[key] == value)
+
+
+def session_log(name: str) -> Path:
+    return paths.logs_dir() / f"session-{name}.log"
+
+
+def _shell_rc(name: str, venv: Path, workdir: str) -> Path:
+    rc = paths.sessions_dir() / name / "bashrc"
+    rc.parent.mkdir(parents=True, exist_ok=True)
+    rc.write_text(
+        '[ -f "$HOME/.bashrc" ] && . "$HOME/.bashrc"\n'
+        f". {shlex.quote(str(venv / 'bin' / 'activate'))}\n"
+        f"cd {shlex.quote(workdir)}\n"
+    )
+    return rc

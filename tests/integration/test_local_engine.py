@@ -1,0 +1,199 @@
+"""The local engine for real: a uv-made venv from the lock, Jupyter as a host process, driven
+through the CLI as a user would. The venv is created once per module (the first time ever that
+downloads ~3 GB through uv; uv's cache makes later creations quick) in a folder shared by runs
+(DLBOX_VENVS_DIR, default /tmp/dlbox-test-venvs)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from dlbox.engines import local_env
+from dlbox.engines.detect import select_engine
+from dlbox.launch.health import status_code
+from tests.conftest import need
+from tests.helpers import dlbox, free_port_block
+
+pytestmark = pytest.mark.local_engine
+
+VENVS = os.environ.get("DLBOX_TEST_VENVS_DIR", "/tmp/dlbox-test-venvs")
+
+
+@pytest.fixture(scope="module")
+def venv() -> Path:
+    """The real venv for this machine's lock (created once, then reused by every test)."""
+    saved = os.environ.get("DLBOX_VENVS_DIR")
+    os.environ["DLBOX_VENVS_DIR"] = VENVS
+    try:
+        result = local_env.ensure_venv()
+    except local_env.DlboxError as exc:
+        need(f"cannot create the local venv: {exc.message}")
+        raise
+    finally:
+        if saved is None:
+            os.environ.pop("DLBOX_VENVS_DIR", None)
+        else:
+            os.environ["DLBOX_VENVS_DIR"] = saved
+    return result.path
+
+
+@pytest.fixture
+def project(
+    venv: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[dict[str, str]]:
+    monkeypatch.setenv("DLBOX_VENVS_DIR", VENVS)
+    code, data = tmp_path / "code", tmp_path / "data"
+    (code / "course").mkdir(parents=True)
+    data.mkdir()
+    port = free_port_block(3, start=19400)
+    args = {"code": str(code), "data": str(data), "port": str(port)}
+    yield args
+    dlbox("stop", "--all", "--engine", "local", timeout=60)
+
+
+def up(p: dict[str, str], *extra: str) -> dict[str, object]:
+    run = dlbox(
+        "up",
+        "--engine",
+        "local",
+        "--code-dir",
+        p["code"],
+        "--data-dir",
+        p["data"],
+        "--port",
+        p["port"],
+        "--gpus",
+        "auto",
+        "--json",
+        *extra,
+        timeout=900,
+    )
+    assert run.code == 0, run.output
+    data: dict[str, object] = json.loads(run.stdout)
+    return data
+
+
+def session_of(result: dict[str, object]) -> dict[str, object]:
+    sessions = result["sessions"]
+    assert isinstance(sessions, list) and len(sessions) == 1
+    first: dict[str, object] = sessions[0]
+    return first
+
+
+def record(name: str) -> dict[str, object]:
+    state = Path(os.environ["DLBOX_STATE_DIR"])
+    loaded: dict[str, object] = json.loads((state / "sessions" / name / "local.json").read_text())
+    return loaded
+
+
+def test_up_answers_with_the_token_and_refuses_without(project: dict[str, str]) -> None:
+    result = up(project)
+    s = session_of(result)
+    port = int(str(s["port"]))
+    token = str(s["url"]).split("token=", 1)[1]
+    assert status_code(port, token) == 200
+    assert status_code(port, None) == 403
+    assert result["engine"] == "local"
+    pid = int(str(record(str(s["name"]))["pid"]))
+    if sys.platform.startswith("linux"):  # the token is never in any process's argv
+        assert token not in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+        assert token not in Path(f"/proc/{pid}/environ").read_bytes().decode(errors="replace")
+    link = Path(project["code"]) / "data"
+    assert link.is_symlink() and link.resolve() == Path(project["data"]).resolve()
+
+
+def _start_kernel(port: int, token: str) -> None:
+    req = urllib.request.Request(
+        f"http://127.0.0.1:{port}/api/kernels",
+        data=b"{}",
+        method="POST",
+        headers={"Authorization": f"token {token}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        assert resp.status in (200, 201)
+
+
+def _gone(pid: int, group: bool, within: float = 10.0) -> bool:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pid, 0) if group else os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def test_stop_leaves_no_process_behind(project: dict[str, str]) -> None:
+    from dlbox.engines.local_proc import descendants
+
+    s = session_of(up(project))
+    name, port = str(s["name"]), int(str(s["port"]))
+    _start_kernel(port, str(s["url"]).split("token=", 1)[1])
+    pid = int(str(record(name)["pid"]))
+    kids: list[int] = []
+    for _ in range(100):  # the kernel runs in a session of its own, as a child of Jupyter
+        kids = descendants(pid)
+        if kids:
+            break
+        time.sleep(0.2)
+    assert kids, "the kernel did not start"
+    run = dlbox("stop", name, "--engine", "local", "--json", timeout=120)
+    assert run.code == 0, run.output
+    assert json.loads(run.stdout)["stopped"] == [name]
+    assert _gone(pid, group=False) and _gone(pid, group=True)
+    assert all(_gone(k, group=False) for k in kids)
+    assert status_code(port, None) is None
+    listed = dlbox("ps", "--engine", "local", "--json", timeout=60)
+    assert json.loads(listed.stdout) == []
+
+
+def test_a_second_up_reuses_the_venv(project: dict[str, str], venv: Path) -> None:
+    before = venv.stat()
+    first = up(project)
+    env = first["environment"]
+    assert isinstance(env, dict) and env["reused"] is True and env["tag"] == str(venv)
+    again = up(project)
+    env2 = again["environment"]
+    assert isinstance(env2, dict) and env2["reused"] is True
+    assert session_of(again)["name"] == session_of(first)["name"]
+    assert again["sessions"][0]["reused"] is True  # type: ignore[index]
+    after = venv.stat()
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+
+
+def test_a_dead_session_is_cleaned_up_by_the_next_up(project: dict[str, str]) -> None:
+    s = session_of(up(project))
+    name = str(s["name"])
+    pid = int(str(record(name)["pid"]))
+    os.killpg(pid, 9)
+    assert _gone(pid, group=True)
+    listed = json.loads(dlbox("ps", "--engine", "local", "--json", timeout=60).stdout)
+    assert [(x["name"], x["state"]) for x in listed] == [(name, "exited")]
+    again = up(project)
+    assert again["cleaned_up"] == [f"{name} (exited)"]
+    assert status_code(int(str(session_of(again)["port"])), None) == 403
+
+
+def test_auto_picks_docker_when_it_answers_and_local_when_it_does_not(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent.sock")
+    down = select_engine("auto")
+    assert down.name in ("local", "podman")
+    if down.name == "local":
+        assert down.engine is None and "docker" in down.reason
+        assert down.to_dict()["engine"] == "local"
+    monkeypatch.delenv("DOCKER_HOST")
+    try:
+        select_engine("docker")
+    except local_env.DlboxError as exc:
+        need(f"no Docker daemon answers here: {exc.message}")
+    assert select_engine("auto").name == "docker"
