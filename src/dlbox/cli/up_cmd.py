@@ -5,16 +5,27 @@ from __future__ import annotations
 import shlex
 import sys
 import webbrowser
+from dataclasses import replace
 from pathlib import Path
 
 import typer
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
 from rich.table import Table
 
 from dlbox import process
 from dlbox.cli import console
 from dlbox.cli.build_cmd import build_options
 from dlbox.cli.common import JSON_HELP, environment_engine, guarded, settings
+from dlbox.cli.data_cmd import ProgressEvents
 from dlbox.config import Settings
 from dlbox.engines.base import Engine, ProvidesEnvironment
 from dlbox.errors import DlboxError, UsageError
@@ -25,6 +36,7 @@ from dlbox.launch.explain import explain
 from dlbox.launch.launcher import container_spec_for, list_sessions, session_specs, stop, up
 from dlbox.launch.options import env_options, up_options
 from dlbox.launch.ports import choose_port
+from dlbox.launch.prepare import PrepareResult, prepare_project
 
 
 def _flags(
@@ -74,6 +86,23 @@ def _prepare(eng: Engine, cfg: Settings, quiet: bool) -> BuildResult:
                 progress.update(task, description=f"[{step}] {line.split('] ', 1)[1][:60]}")
 
         return ensure_environment(eng, build_options(cfg), on_line)
+
+
+def _project(cfg: Settings, *, fetch_data: bool, quiet: bool) -> PrepareResult:
+    """The configured course cloned and datasets present (first run), with live progress."""
+    if cfg["course"] and not quiet:
+        console.info(f"course: {cfg['course']}")
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+        console=console.err,
+        transient=True,
+        disable=quiet,
+    ) as progress:
+        return prepare_project(cfg, fetch_data=fetch_data, events=ProgressEvents(progress))
 
 
 def _engine_and_image(cfg: Settings, quiet: bool) -> tuple[Engine, str, BuildResult]:
@@ -126,6 +155,9 @@ def register(app: typer.Typer) -> None:
         ),
         dry_run: bool = typer.Option(False, "--dry-run", help="Show the command; start nothing."),
         reprobe: bool = typer.Option(False, "--reprobe-gpus", help="Probe GPU access again."),
+        no_data: bool = typer.Option(
+            False, "--no-data", help="Do not download the configured datasets."
+        ),
         as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
     ) -> None:
         """Start Jupyter in the locked environment (build if needed) and print its URL."""
@@ -140,6 +172,11 @@ def register(app: typer.Typer) -> None:
                 name=name,
                 refresh_gpu_probe=reprobe,
             )
+            project = _project(cfg, fetch_data=not (no_data or dry_run), quiet=as_json)
+            if project.course_subdir != options.env.course_subdir:
+                options = replace(
+                    options, env=replace(options.env, course_subdir=project.course_subdir)
+                )
             eng, image, prepared = _engine_and_image(cfg, as_json)
             if explain_ or dry_run:
                 _explain(eng, image, options, as_json, dry_run and not explain_)
@@ -147,8 +184,10 @@ def register(app: typer.Typer) -> None:
                     return
             result = up(eng, image, options, prepared)
             if as_json:
-                console.print_json({"ok": True, **result.to_dict()})
+                console.print_json({"ok": True, **result.to_dict(), "project": project.to_dict()})
                 return
+            for warning in project.warnings:
+                console.warn(warning)
             for note in result.notes:
                 console.info(note)
             for warning in result.warnings:

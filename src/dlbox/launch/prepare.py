@@ -49,8 +49,9 @@ def prepare_project(
     if not names:
         return result
     if not fetch_data:
-        result.warnings.append("--no-data: not checking the configured datasets "
-                               f"({', '.join(names)}).")
+        result.warnings.append(
+            f"--no-data: not checking the configured datasets ({', '.join(names)})."
+        )
         return result
     layout = Layout(Path(cfg["data_dir"]).expanduser())
     for name in names:
@@ -67,6 +68,8 @@ def prepare_project(
         except UsageError:
             raise
         except DlboxError as exc:
-            result.warnings.append(f"dataset {name}: {exc.message} Jupyter starts without it; "
-                                   f"retry with `dlbox data get {name}`.")
+            result.warnings.append(
+                f"dataset {name}: {exc.message} Jupyter starts without it; "
+                f"retry with `dlbox data get {name}`."
+            )
     return result
