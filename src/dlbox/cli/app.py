@@ -5,7 +5,15 @@ from __future__ import annotations
 import typer
 
 from dlbox import __version__
-from dlbox.cli import build_cmd, config_cmd, course_cmd, data_cmd, up_cmd, verify_cmd
+from dlbox.cli import (
+    build_cmd,
+    config_cmd,
+    course_cmd,
+    data_cmd,
+    doctor_cmd,
+    up_cmd,
+    verify_cmd,
+)
 
 app = typer.Typer(
     name="dlbox",
@@ -38,6 +46,7 @@ config_cmd.register(app)
 course_cmd.register(app)
 data_cmd.register(app)
 verify_cmd.register(app)
+doctor_cmd.register(app)
 
 
 def main() -> None:

@@ -1,0 +1,85 @@
+"""The port check against a real socket: free, held by a fake Jupyter server, held by anything."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+
+import pytest
+
+from dlbox.doctor.checks_host import check_port
+
+from .fakes import make_facts
+
+
+class _FakeJupyter(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        body = json.dumps({"version": "2.14.2"}).encode()
+        self.send_response(200 if self.path.startswith("/api") else 404)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def fake_jupyter() -> Iterator[int]:
+    server = HTTPServer(("127.0.0.1", 0), _FakeJupyter)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_free_port_is_ok(tmp_path: Path) -> None:
+    port = _free_port()
+    found = check_port(make_facts(tmp_path, flags={"port": port}))
+    assert found.status == "ok"
+    assert found.finding == f"port {port} on 127.0.0.1 is free"
+
+
+def test_host_jupyter_is_named(tmp_path: Path, fake_jupyter: int) -> None:
+    found = check_port(make_facts(tmp_path, flags={"port": fake_jupyter}))
+    assert found.status == "warn"
+    assert f"port {fake_jupyter} is held by a Jupyter server on the host" in found.finding
+    assert "Jupyter Server 2.14.2" in found.finding
+    assert "rejects dlbox's token" in found.finding
+    assert f"jupyter server stop {fake_jupyter}" in found.fix
+    assert found.details["jupyter"] is True
+    assert found.details["source"] == "flag --port"
+
+
+def test_other_program_is_named_with_its_pid(tmp_path: Path) -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        facts = make_facts(tmp_path, flags={"port": port})
+        # The holder lookup reads the real /proc.
+        facts = facts.with_changes(read_text=lambda p: p.read_text() if p.exists() else None)
+        found = check_port(facts)
+    assert found.status == "warn"
+    assert f"port {port} on 127.0.0.1 is in use by another program" in found.finding
+    if Path("/proc/net/tcp").exists():
+        assert f"pid {os.getpid()}" in found.finding
+    nxt = found.details["next_free"]
+    assert isinstance(nxt, int) and nxt > port
+    assert f"`up` would move to port {nxt}" in found.finding
+    assert "dlbox config set port" in found.fix
