@@ -12,6 +12,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -197,3 +198,69 @@ def test_auto_picks_docker_when_it_answers_and_local_when_it_does_not(
     except local_env.DlboxError as exc:
         need(f"no Docker daemon answers here: {exc.message}")
     assert select_engine("auto").name == "docker"
+
+
+def _verify_local(*args: str) -> tuple[int, dict[str, Any], str]:
+    run = dlbox("verify", "--engine", "local", "--profile", "smoke", "--json", *args, timeout=1200)
+    try:
+        data: dict[str, Any] = json.loads(run.stdout)
+    except ValueError:
+        pytest.fail(f"no JSON from dlbox verify (rc {run.code}):\n{run.output[-4000:]}")
+    return run.code, data, run.stderr
+
+
+def test_verify_smoke_passes_both_lessons_with_workers(
+    venv: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DLBOX_VENVS_DIR", VENVS)
+    rc, data, stderr = _verify_local()
+    assert rc == 0, stderr[-4000:]
+    assert data["ok"] is True and data["engine"] == "local" and data["image"] == str(venv)
+    assert data["uid"] == os.getuid()
+    notes = " ".join(data["notes"])
+    assert "--network none" in notes and "offline guard" in notes  # said, not silently dropped
+    by_name = {nb["name"]: nb for nb in data["notebooks"]}
+    assert set(by_name) == {"lesson1-dogscats", "lesson1-pets"}
+    for nb in by_name.values():
+        assert nb["status"] == "passed" and nb["cells_run"] == nb["code_cells"] > 5
+        facts = nb["facts"]
+        assert facts["num_workers"] == 2  # DataLoader worker processes, on the host
+        assert facts["smoke"] is True and facts["sz"] == 64 and facts["uid"] == os.getuid()
+        assert Path(nb["executed"]).is_file()
+    assert not (Path(data["out_dir"]) / "work").exists()  # scratch (home, models) removed
+    assert Path(data["report"]).is_file()
+
+
+def test_verify_local_reports_failures_and_blocks_downloads(
+    venv: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import nbformat
+
+    monkeypatch.setenv("DLBOX_VENVS_DIR", VENVS)
+
+    def notebook(name: str, *sources: str) -> str:
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+        nbformat.write(nb, str(tmp_path / name))
+        return str(tmp_path / name)
+
+    online = notebook(
+        "online.ipynb",
+        "import urllib.request\n"
+        "urllib.request.urlopen('https://download.pytorch.org/models/resnet34-b627a593.pth',"
+        " timeout=120)",
+    )
+    here = notebook("here.ipynb", "import os\nprint('CWD', os.getcwd())")
+    broken = notebook("broken.ipynb", "raise ValueError('lesson broke here')")
+    rc, data, _ = _verify_local("--timeout", "60", online, here, broken)
+    assert rc != 0 and data["ok"] is False
+    by_name = {nb["name"]: nb for nb in data["notebooks"]}
+    offline = by_name["online"]
+    assert offline["status"] == "failed" and offline["seconds"] < 30
+    cell = offline["failing_cell"]
+    assert "offline" in cell["reason"] + cell["traceback"]
+    assert "download.pytorch.org" in cell["traceback"]
+    assert by_name["here"]["status"] == "passed"  # ran in its own (host) folder
+    executed = nbformat.read(by_name["here"]["executed"], as_version=4)
+    assert f"CWD {tmp_path}" in executed.cells[0].outputs[0]["text"]
+    assert by_name["broken"]["failing_cell"]["ename"] == "ValueError"

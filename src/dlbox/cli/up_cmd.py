@@ -63,7 +63,7 @@ def _flags(
     }
 
 
-def _prepare(eng: Engine, cfg: Settings, quiet: bool) -> BuildResult:
+def prepare_environment(eng: Engine, cfg: Settings, quiet: bool) -> BuildResult:
     """The image (container engines) or the venv (local engine), with a live one-line status."""
     what = "local environment (venv)" if isinstance(eng, ProvidesEnvironment) else None
     with Progress(
@@ -109,7 +109,7 @@ def _engine_and_image(cfg: Settings, quiet: bool) -> tuple[Engine, str, BuildRes
     eng, choice = environment_engine(cfg)
     if not quiet:
         console.info(f"engine: {choice.name} ({choice.reason})")
-    result = _prepare(eng, cfg, quiet)
+    result = prepare_environment(eng, cfg, quiet)
     if result.built and not quiet:
         console.success(f"built {result.tag} in {result.seconds:.0f} s")
     return eng, result.tag, result

@@ -11,7 +11,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from dlbox.cli import console
-from dlbox.cli.common import JSON_HELP, container_engine, guarded, settings
+from dlbox.cli.common import JSON_HELP, environment_engine, guarded, settings
 from dlbox.config import Settings
 from dlbox.engines.base import Engine, GpuRequest
 from dlbox.errors import UsageError
@@ -22,14 +22,16 @@ STATUS_STYLE = {"passed": "green", "failed": "red", "timeout": "yellow", "not ru
 
 
 def _image(engine: Engine, cfg: Settings, image: str | None, quiet: bool) -> str:
+    """The image (container engines) or venv (local engine) to verify: --image, else the one
+    `dlbox build` / `dlbox up` makes (made now if missing)."""
     if image:
         if not engine.image_exists(image):
-            raise UsageError(f"The image {image} is not present in the engine.",
-                             "Build it with `dlbox build`, or leave out --image.")
+            raise UsageError(f"The environment {image} is not present in the {engine.name} engine.",
+                             "Make it with `dlbox build` (or `dlbox up`), or leave out --image.")
         return image
-    from dlbox.cli.build_cmd import build_options, run_build
+    from dlbox.cli.up_cmd import prepare_environment
 
-    return run_build(build_options(cfg), cfg, quiet).tag
+    return prepare_environment(engine, cfg, quiet).tag
 
 
 def _options(engine: Engine, cfg: Settings, image: str, notebooks: list[Path], profile: str,
@@ -37,11 +39,9 @@ def _options(engine: Engine, cfg: Settings, image: str, notebooks: list[Path], p
     if profile == "smoke":  # offline, CPU, synthetic data in a scratch folder
         return VerifyOptions(notebooks=tuple(notebooks), image=image, profile=profile,
                              cell_timeout=timeout)
-    from dlbox.engines.docker import DockerEngine
     from dlbox.launch.environment import plan_environment
     from dlbox.launch.options import env_options
 
-    assert isinstance(engine, DockerEngine)
     plan = plan_environment(engine, image, env_options(cfg))
     gpu: GpuRequest = plan.gpu.request
     return VerifyOptions(notebooks=tuple(notebooks), image=image, profile=profile,
@@ -97,7 +97,10 @@ def render(result: VerifyResult) -> None:
                       f"{nb.cells_run}/{nb.code_cells}", f"{nb.seconds:.1f}", escape(failing))
     console.out.print(table)
     device = result.device.get("device") or result.device.get("error") or "unknown"
-    console.info(f"device: {device}; executed notebooks and report.json: {result.out_dir}")
+    console.info(f"engine: {result.engine}; device: {device}; "
+                 f"executed notebooks and report.json: {result.out_dir}")
+    for note in result.notes:
+        console.info(f"note: {note}")
     for nb in result.notebooks:
         if nb.failing is None:
             continue
@@ -128,6 +131,10 @@ def register(app: typer.Typer) -> None:
         image: str | None = typer.Option(
             None, "--image", help="Image to run in (default: the one `dlbox build` makes)."
         ),
+        engine_name: str | None = typer.Option(
+            None, "--engine",
+            help="auto (default), docker, podman or local (a venv, no containers).",
+        ),
         as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
     ) -> None:
         """Run notebooks cell by cell inside the environment and report what passed."""
@@ -138,9 +145,8 @@ def register(app: typer.Typer) -> None:
                                  f"Use one of: {', '.join(PROFILES)}.")
             if timeout <= 0:
                 raise UsageError("--timeout must be a positive number of seconds.")
-            cfg = settings()
-            engine = container_engine(cfg).engine
-            assert engine is not None
+            cfg = settings({"engine": engine_name})
+            engine, _choice = environment_engine(cfg)
             tag = _image(engine, cfg, image, as_json)
             options = _options(engine, cfg, tag, list(notebooks or []), profile, timeout)
             with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),

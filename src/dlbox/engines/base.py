@@ -117,6 +117,25 @@ class Engine(Protocol):
 
     def run_to_completion(self, spec: ContainerSpec, timeout: float) -> tuple[int, str]: ...
 
+    def run_streaming(
+        self,
+        spec: ContainerSpec,
+        on_line: Callable[[str], None],
+        log_path: Path | None,
+        timeout: float | None,
+    ) -> int:
+        """Run spec in the foreground to its end, each output line to on_line; the exit code."""
+        ...
+
+    def environment_path(self, path: str, spec: ContainerSpec) -> str:
+        """Where a path of the environment (/code, /data, a mount target) is for the processes
+        started from spec: the same path inside a container, the host folder without one."""
+        ...
+
+    def limitations(self, spec: ContainerSpec) -> list[str]:
+        """What of spec this engine cannot honour, in words (nothing, for container engines)."""
+        ...
+
     def containers(self, labels: Sequence[str]) -> list[ContainerInfo]: ...
 
     def inspect_container(self, name: str) -> dict[str, object] | None: ...

@@ -175,6 +175,22 @@ class DockerEngine:
         done = self._run(self.run_argv(spec)[1:], timeout=RUN_TIMEOUT)
         return done.stdout.strip()
 
+    def run_streaming(
+        self,
+        spec: ContainerSpec,
+        on_line: Callable[[str], None],
+        log_path: Path | None,
+        timeout: float | None,
+    ) -> int:
+        return process.stream(self.run_argv(spec), on_line=on_line, log_path=log_path,
+                              timeout=timeout)
+
+    def environment_path(self, path: str, spec: ContainerSpec) -> str:
+        return path  # the container sees its own paths
+
+    def limitations(self, spec: ContainerSpec) -> list[str]:
+        return []
+
     def run_to_completion(self, spec: ContainerSpec, timeout: float) -> tuple[int, str]:
         argv = self.run_argv(spec)
         done = process.run(argv, timeout=timeout, check=False, error_type=EngineError)

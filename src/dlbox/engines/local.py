@@ -266,6 +266,29 @@ class LocalEngine:
         done = process.run(self.run_argv(spec), timeout=timeout, check=False)
         return done.returncode, done.stdout + done.stderr
 
+    def run_streaming(
+        self,
+        spec: ContainerSpec,
+        on_line: Callable[[str], None],
+        log_path: Path | None,
+        timeout: float | None,
+    ) -> int:
+        self._prepare(spec)
+        return process.stream(self.run_argv(spec), on_line=on_line, log_path=log_path,
+                              timeout=timeout)
+
+    def environment_path(self, path: str, spec: ContainerSpec) -> str:
+        return translate(path, spec.mounts)
+
+    def limitations(self, spec: ContainerSpec) -> list[str]:
+        notes = []
+        if spec.network:
+            notes.append(
+                f"the local engine has no container, so `--network {spec.network}` has no "
+                "equivalent: its processes share the host's network"
+            )
+        return notes
+
     def containers(self, labels: Sequence[str]) -> list[ContainerInfo]:
         found = []
         for record in local_proc.all_records():

@@ -44,7 +44,7 @@ class VerifyOptions:
     image: str
     profile: str = "smoke"
     cell_timeout: float = DEFAULT_CELL_TIMEOUT
-    code_dir: Path | None = None  # mounted at /code (full profile: the user's code folder)
+    code_dir: Path | None = None  # mounted at /code (the user's code folder)
     data_dir: Path | None = None  # mounted at /data (smoke: a seeded scratch folder)
     out_dir: Path | None = None  # where executed notebooks and report.json land
     gpu: GpuRequest = field(default_factory=GpuRequest)
@@ -120,11 +120,14 @@ class VerifyResult:
     uid: int | None = None
     error: str | None = None  # the run itself failed (seed, GPU check, container)
     log_path: Path | None = None
+    engine: str = ""  # the engine it ran on (docker, podman, local)
+    notes: tuple[str, ...] = ()  # how the run was isolated, what the engine could not do
 
     def to_dict(self) -> dict[str, object]:
         return {
             "ok": self.ok,
             "profile": self.profile,
+            "engine": self.engine,
             "image": self.image,
             "seconds": round(self.seconds, 2),
             "device": self.device,
@@ -133,6 +136,7 @@ class VerifyResult:
             "out_dir": str(self.out_dir),
             "report": str(self.out_dir / "report.json"),
             "log_path": str(self.log_path) if self.log_path else None,
+            "notes": list(self.notes),
             "notebooks": [nb.to_dict() for nb in self.notebooks],
         }
 

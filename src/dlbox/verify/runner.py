@@ -1,8 +1,12 @@
-"""`dlbox verify`: run notebooks inside the environment container and report on every cell.
+"""`dlbox verify`: run notebooks inside the environment and report on every cell.
 
-The host writes a plan, starts one container (the image's own python runs
-container/run_notebooks.py, bind-mounted read-only), streams its JSON progress events to the
-caller, and reads back report.json and the executed notebooks from a writable output folder.
+The host writes a plan, starts the environment once (the environment's own python runs
+container/run_notebooks.py, mounted read-only), streams its JSON progress events to the caller,
+and reads back report.json and the executed notebooks from a writable output folder.
+
+Paths are decided as container paths (/code, /data, the mounts below); the plan holds them as the
+engine's processes see them (`Engine.environment_path`: unchanged in a container, the host folders
+for the local engine), so the same runner works with or without a container.
 """
 
 from __future__ import annotations
@@ -16,9 +20,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dlbox import paths, process
-from dlbox.engines.base import ContainerSpec, Engine, Mount
+from dlbox import paths
+from dlbox.engines.base import ContainerSpec, Engine, GpuRequest, Mount
 from dlbox.errors import DlboxError, UsageError
+from dlbox.image.render import HOME
+from dlbox.launch.gpu_select import visible_devices
 from dlbox.launch.shm import auto_shm_bytes
 from dlbox.launch.user import invoking_user
 from dlbox.verify.model import (
@@ -38,6 +44,12 @@ RUNNER_DIR = "/opt/dlbox-verify"  # container/ (runner, seed script, offline gua
 LESSONS_MOUNT = "/opt/dlbox-lessons"  # the shipped lessons, read-only
 OUT_MOUNT = "/dlbox-verify/out"  # output folder, writable
 NOTEBOOK_MOUNT = "/dlbox-verify/nb"  # parent folders of notebooks outside the code folder
+WORK_DIR = f"{OUT_MOUNT}/work"  # scratch: shipped lessons run here; removed unless keep_work
+SCRATCH_HOME = ".home"  # under the work folder: HOME (fastai config, caches), never the user's
+OFFLINE_NOTE = (
+    "smoke profile: an offline guard in every python process refuses name lookups and "
+    "connections beyond loopback, so a missed download fails at once"
+)
 STARTUP_ALLOWANCE = 600.0  # container start, device probe, seeding, kernel starts
 
 OnEvent = Callable[[dict[str, Any]], None]
@@ -80,7 +92,7 @@ def plan_jobs(notebooks: tuple[Path, ...], code_dir: Path) -> tuple[list[Job], l
                              "Pass the path of an .ipynb file.")
         name = _unique(path.stem, taken)
         if path.parent == lessons:
-            jobs.append(Job(name, path, f"{LESSONS_MOUNT}/{path.name}", f"{OUT_MOUNT}/work"))
+            jobs.append(Job(name, path, f"{LESSONS_MOUNT}/{path.name}", WORK_DIR))
             continue
         if path.is_relative_to(code):
             inside = "/code/" + path.relative_to(code).as_posix()
@@ -94,17 +106,21 @@ def plan_jobs(notebooks: tuple[Path, ...], code_dir: Path) -> tuple[list[Job], l
     return jobs, mounts
 
 
-def runner_plan(jobs: list[Job], options: VerifyOptions) -> dict[str, Any]:
+def runner_plan(jobs: list[Job], options: VerifyOptions,
+                where: Callable[[str], str] = lambda path: path) -> dict[str, Any]:
+    """The runner's plan; `where` turns container paths into the paths its processes see."""
     seed = None
     if options.profile == "smoke":
-        seed = {"script": f"{RUNNER_DIR}/seed_smoke.py", "args": ["/data"], "timeout": 600}
+        seed = {"script": where(f"{RUNNER_DIR}/seed_smoke.py"), "args": [where("/data")],
+                "timeout": 600}
     return {
-        "out": OUT_MOUNT,
+        "out": where(OUT_MOUNT),
         "timeout": options.cell_timeout,
         "require_gpu": options.require_gpu,
         "kernel": "python3",
         "seed": seed,
-        "notebooks": [{"name": j.name, "path": j.container_path, "cwd": j.cwd} for j in jobs],
+        "notebooks": [{"name": j.name, "path": where(j.container_path), "cwd": where(j.cwd)}
+                      for j in jobs],
     }
 
 
@@ -117,23 +133,35 @@ def profile_env(profile: str) -> list[tuple[str, str]]:
     return env
 
 
-def _environment_spec(options: VerifyOptions, *, name: str, command: tuple[str, ...],
-                      code_dir: Path, data_dir: Path, extra_mounts: list[Mount],
-                      extra_env: list[tuple[str, str]]) -> ContainerSpec:
-    """The environment container as `up` runs it (user, shm, /code, /data, GPUs), run to completion.
+def gpu_env(gpu: GpuRequest) -> list[tuple[str, str]]:
+    """CUDA_VISIBLE_DEVICES when the request names GPUs (or none: then torch sees no GPU even
+    where the host has some); with all GPUs it is left unset."""
+    if gpu.enabled and not gpu.devices:
+        return []
+    return [("CUDA_VISIBLE_DEVICES", visible_devices(gpu, 0))]
 
-    Kept in one place so it can be swapped for the launcher's common environment spec.
+
+def _environment_spec(options: VerifyOptions, *, name: str, command: tuple[str, ...],
+                      code_dir: Path, data_dir: Path, home_dir: Path, extra_mounts: list[Mount],
+                      extra_env: list[tuple[str, str]]) -> ContainerSpec:
+    """The environment as `up` runs it (user, shm, /code, /data, home, GPUs), run to completion.
+
+    The home and the course folder (where the data link goes) are scratch folders under the work
+    folder, so a verify run never rewrites the user's fastai config or links smoke data into the
+    code folder. Kept in one place so it can be swapped for the launcher's common environment spec.
     """
     user = invoking_user()
     return ContainerSpec(
         name=name,
         image=options.image,
         command=command,
-        mounts=(Mount(code_dir, "/code"), Mount(data_dir, "/data"), *extra_mounts),
-        env=(("DLBOX_CODE_DIR", "/code"), ("DLBOX_DATA_DIR", "/data"), *extra_env),
+        mounts=(Mount(code_dir, "/code"), Mount(data_dir, "/data"), Mount(home_dir, HOME),
+                *extra_mounts),
+        env=(("DLBOX_CODE_DIR", "/code"), ("DLBOX_DATA_DIR", "/data"),
+             ("DLBOX_COURSE_DIR", WORK_DIR), *gpu_env(options.gpu), *extra_env),
         labels=(("io.dlbox.kind", "verify"),),
         user=user.spec,
-        workdir="/code",
+        workdir=WORK_DIR,
         shm_size_bytes=options.shm_bytes or auto_shm_bytes(),
         gpu=options.gpu,
         init=True,
@@ -162,14 +190,16 @@ def _folders(options: VerifyOptions) -> tuple[Path, Path, Path]:
     return out.resolve(), data.resolve(), code.resolve()
 
 
-def build_spec(options: VerifyOptions) -> tuple[ContainerSpec, list[Job], Path]:
-    """Everything decided before the container starts (also what unit tests check)."""
+def build_spec(options: VerifyOptions,
+               engine: Engine) -> tuple[ContainerSpec, list[Job], Path]:
+    """Everything decided before the environment starts (also what unit tests check)."""
     if options.profile not in PROFILES:
         raise UsageError(f"Unknown profile {options.profile!r}.",
                          f"Use one of: {', '.join(PROFILES)}.")
     out, data, code = _folders(options)
     jobs, nb_mounts = plan_jobs(options.notebooks or tuple(shipped_lessons()), code)
-    (out / "plan.json").write_text(json.dumps(runner_plan(jobs, options), indent=2))
+    home = out / "work" / SCRATCH_HOME
+    home.mkdir(parents=True, exist_ok=True)  # made here, as the user (an engine would as root)
     mounts = [
         Mount(CONTAINER_DIR.resolve(), RUNNER_DIR, read_only=True),
         Mount(LESSONS_DIR.resolve(), LESSONS_MOUNT, read_only=True),
@@ -179,17 +209,29 @@ def build_spec(options: VerifyOptions) -> tuple[ContainerSpec, list[Job], Path]:
     name = f"dlbox-verify-{os.getpid()}-{int(time.time())}"
     command = ("python", f"{RUNNER_DIR}/run_notebooks.py", f"{OUT_MOUNT}/plan.json")
     spec = _environment_spec(options, name=name, command=command, code_dir=code, data_dir=data,
-                             extra_mounts=mounts, extra_env=profile_env(options.profile))
+                             home_dir=home, extra_mounts=mounts,
+                             extra_env=profile_env(options.profile))
+    plan = runner_plan(jobs, options, lambda path: engine.environment_path(path, spec))
+    (out / "plan.json").write_text(json.dumps(plan, indent=2))
     return spec, jobs, out
 
 
+def run_notes(engine: Engine, spec: ContainerSpec, options: VerifyOptions) -> tuple[str, ...]:
+    """What the report should say about how the run was isolated."""
+    notes = list(engine.limitations(spec))
+    if options.profile == "smoke":
+        notes.append(OFFLINE_NOTE)
+    return tuple(notes)
+
+
 def read_report(out: Path, jobs: list[Job], options: VerifyOptions, seconds: float,
-                log_path: Path, returncode: int, log_tail: list[str]) -> VerifyResult:
+                log_path: Path, returncode: int, log_tail: list[str], *, engine: str = "",
+                notes: tuple[str, ...] = ()) -> VerifyResult:
     report_file = out / "report.json"
     if not report_file.exists():
         tail = "\n".join(log_tail[-15:])
         raise DlboxError(
-            f"The verify container exited with code {returncode} before writing a report."
+            f"The verify run exited with code {returncode} before writing a report."
             + (f"\nIt said:\n{tail}" if tail else ""),
             "Check that the image is a dlbox environment (`dlbox build`) and read the log.",
             log_path=log_path,
@@ -210,13 +252,14 @@ def read_report(out: Path, jobs: list[Job], options: VerifyOptions, seconds: flo
         ok=ok, profile=options.profile, image=options.image, notebooks=tuple(results),
         seconds=seconds, out_dir=out, device=dict(data.get("device") or {}),
         uid=data.get("uid"), error=str(error) if error else None, log_path=log_path,
+        engine=engine, notes=notes,
     )
 
 
 def run_verify(engine: Engine, options: VerifyOptions,
                on_event: OnEvent | None = None) -> VerifyResult:
-    """Run the notebooks in one environment container; progress events go to on_event."""
-    spec, jobs, out = build_spec(options)
+    """Run the notebooks in one run of the environment; progress events go to on_event."""
+    spec, jobs, out = build_spec(options, engine)
     log_path = out / "verify.log"
     log_tail: list[str] = []
 
@@ -232,16 +275,15 @@ def run_verify(engine: Engine, options: VerifyOptions,
     timeout = STARTUP_ALLOWANCE + options.cell_timeout * max(cells, 1)
     start = time.monotonic()
     try:
-        returncode = process.stream(engine.run_argv(spec), on_line=on_line, log_path=log_path,
-                                    timeout=timeout)
-    except BaseException:  # timeout or Ctrl-C: the killed client leaves the container running
+        returncode = engine.run_streaming(spec, on_line, log_path, timeout)
+    except BaseException:  # timeout or Ctrl-C: a killed docker client leaves the container running
         engine.remove(spec.name)
         raise
     finally:
         if not options.keep_work:
             shutil.rmtree(out / "work", ignore_errors=True)
     return read_report(out, jobs, options, time.monotonic() - start, log_path, returncode,
-                       log_tail)
+                       log_tail, engine=engine.name, notes=run_notes(engine, spec, options))
 
 
 def _code_cells(path: Path) -> int:

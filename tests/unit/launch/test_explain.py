@@ -69,3 +69,21 @@ def test_group_argv_pairs_values() -> None:
         ("IMAGE", "img"),
         ("CMD", "lab"),
     ]
+
+
+def test_per_gpu_starts_one_server_per_gpu() -> None:
+    from dlbox.errors import DlboxError
+    from dlbox.launch.launcher import session_specs
+    from dlbox.launch.options import UpOptions
+
+    p = EnvPlan(
+        EnvOptions(Path("/h/code"), Path("/h/data")),
+        HostUser(1000, 1000),
+        GpuDecision(GpuRequest("gpus"), ("GPU 0: A", "GPU 1: B"), "probe"),
+        Path("/h/home"),
+    )
+    specs = session_specs(p, UpOptions(p.options, per_gpu=True, name="dlbox-x"))
+    assert [(n, g.devices) for n, g in specs] == [("dlbox-x-gpu0", ("0",)), ("dlbox-x-gpu1", ("1",))]
+    cpu = EnvPlan(p.options, p.user, GpuDecision(GpuRequest("none"), (), "none"), p.home)
+    with pytest.raises(DlboxError):
+        session_specs(cpu, UpOptions(cpu.options, per_gpu=True))

@@ -14,8 +14,11 @@ from types import ModuleType
 import nbformat
 import pytest
 
-from dlbox.engines.base import GpuRequest
+from dlbox.engines.base import Engine, GpuRequest
+from dlbox.engines.docker import BuildKitSupport, DockerEngine
+from dlbox.engines.local import LocalEngine, host_env
 from dlbox.errors import DlboxError, UsageError
+from dlbox.image.render import HOME
 from dlbox.verify.model import (
     CONTAINER_DIR,
     VerifyOptions,
@@ -25,12 +28,17 @@ from dlbox.verify.model import (
 )
 from dlbox.verify.runner import (
     LESSONS_MOUNT,
+    OFFLINE_NOTE,
     OUT_MOUNT,
     RUNNER_DIR,
+    WORK_DIR,
     build_spec,
     plan_jobs,
     read_report,
+    run_notes,
 )
+
+DOCKER: Engine = DockerEngine("docker", BuildKitSupport("buildx", "test"))
 
 
 def _load(name: str, path: Path) -> ModuleType:
@@ -93,7 +101,7 @@ def test_plan_jobs_places_lessons_code_and_other_notebooks(tmp_path: Path) -> No
 def test_smoke_spec_runs_as_the_user_offline_with_shm(tmp_path: Path) -> None:
     options = VerifyOptions(notebooks=(), image="img:1", profile="smoke", cell_timeout=30,
                             code_dir=tmp_path / "code", out_dir=tmp_path / "out")
-    spec, jobs, out = build_spec(options)
+    spec, jobs, out = build_spec(options, DOCKER)
     assert len(jobs) == 2
     assert (spec.detach, spec.remove, spec.network) == (False, True, "none")
     assert spec.user and spec.user.split(":")[0].isdigit()
@@ -106,16 +114,48 @@ def test_smoke_spec_runs_as_the_user_offline_with_shm(tmp_path: Path) -> None:
     assert env["DLBOX_L1_WORKERS"] == "2" and env["TORCH_HOME"] == "/data/torch"
     assert env["PYTHONPATH"] == f"{RUNNER_DIR}/guard"
     assert spec.command == ("python", f"{RUNNER_DIR}/run_notebooks.py", f"{OUT_MOUNT}/plan.json")
+    assert env["CUDA_VISIBLE_DEVICES"] == "" and env["DLBOX_COURSE_DIR"] == WORK_DIR
+    assert spec.workdir == WORK_DIR
+    home = targets[HOME].source  # a scratch home, never the user's fastai config
+    assert home.is_dir() and home.is_relative_to(out / "work")
     plan = json.loads((out / "plan.json").read_text())
-    assert plan["seed"]["script"] == f"{RUNNER_DIR}/seed_smoke.py"
+    assert plan["seed"]["script"] == f"{RUNNER_DIR}/seed_smoke.py"  # a container's own paths
+    assert plan["out"] == OUT_MOUNT and plan["seed"]["args"] == ["/data"]
+    assert plan["notebooks"][0]["path"].startswith(LESSONS_MOUNT)
     assert plan["timeout"] == 30 and plan["require_gpu"] is False
+    assert run_notes(DOCKER, spec, options) == (OFFLINE_NOTE,)
+
+
+def test_local_engine_plan_and_command_use_host_paths(tmp_path: Path) -> None:
+    options = VerifyOptions(notebooks=(), image=str(tmp_path / "venv"), profile="smoke",
+                            code_dir=tmp_path / "code", data_dir=tmp_path / "data",
+                            out_dir=tmp_path / "out")
+    engine = LocalEngine()
+    spec, _, out = build_spec(options, engine)
+    plan = json.loads((out / "plan.json").read_text())
+    assert plan["out"] == str(out)
+    assert plan["seed"]["script"] == str(CONTAINER_DIR.resolve() / "seed_smoke.py")
+    assert plan["seed"]["args"] == [str((tmp_path / "data").resolve())]
+    lessons = [nb["path"] for nb in plan["notebooks"]]
+    assert lessons == [str(p.resolve()) for p in shipped_lessons()]
+    assert {nb["cwd"] for nb in plan["notebooks"]} == {str(out / "work")}
+    argv = engine.run_argv(spec)
+    assert argv[-2:] == [str(CONTAINER_DIR.resolve() / "run_notebooks.py"), str(out / "plan.json")]
+    assert argv[argv.index("-c") + 2] == str(out / "work")  # the working folder
+    env = dict(host_env(spec, Path(options.image)))
+    assert env["PYTHONPATH"] == str(CONTAINER_DIR.resolve() / "guard")  # the guard stays on
+    assert env["TORCH_HOME"] == str((tmp_path / "data").resolve() / "torch")
+    assert env["CUDA_VISIBLE_DEVICES"] == ""
+    assert env["FASTAI_HOME"].startswith(str(out / "work"))  # not the user's home
+    notes = run_notes(engine, spec, options)
+    assert any("--network none" in n for n in notes) and OFFLINE_NOTE in notes
 
 
 def test_full_spec_with_gpus_requires_a_gpu(tmp_path: Path) -> None:
     options = VerifyOptions(notebooks=(), image="img:1", profile="full",
                             code_dir=tmp_path / "c", data_dir=tmp_path / "d",
                             out_dir=tmp_path / "o", gpu=GpuRequest(mode="gpus"))
-    spec, _, out = build_spec(options)
+    spec, _, out = build_spec(options, DOCKER)
     plan = json.loads((out / "plan.json").read_text())
     assert plan["require_gpu"] is True and plan["seed"] is None
     assert spec.network is None and spec.gpu.mode == "gpus"
@@ -133,7 +173,9 @@ def test_report_parsing_names_the_failing_cell(tmp_path: Path) -> None:
                              "facts": {"num_workers": 2}}]}
     (tmp_path / "report.json").write_text(json.dumps(report))
     options = VerifyOptions(notebooks=(), image="i")
-    result = read_report(tmp_path, [], options, 2.0, tmp_path / "log", 1, [])
+    result = read_report(tmp_path, [], options, 2.0, tmp_path / "log", 1, [], engine="local",
+                         notes=("n",))
+    assert result.to_dict()["engine"] == "local" and result.to_dict()["notes"] == ["n"]
     nb = result.notebooks[0]
     assert not result.ok and nb.status == "failed" and nb.cells_run == 2
     assert nb.failing is not None and nb.failing.index == 2
