@@ -82,9 +82,11 @@ def main(argv: list[str] | None = None) -> int:
     size = args.size_mb * MIB / 1e6
     curl_rate, dlbox_rate = size / min(times["curl"]), size / min(times["dlbox"])
     ratio = dlbox_rate / curl_rate
-    print(f"download {args.size_mb} MiB over loopback: dlbox {dlbox_rate:.0f} MB/s, "
-          f"curl {curl_rate:.0f} MB/s, ratio {ratio:.2f}x (goal >= 0.9x) "
-          f"{'PASS' if ratio >= 0.9 else 'BELOW GOAL'}")
+    print(
+        f"download {args.size_mb} MiB over loopback: dlbox {dlbox_rate:.0f} MB/s, "
+        f"curl {curl_rate:.0f} MB/s, ratio {ratio:.2f}x (goal >= 0.9x) "
+        f"{'PASS' if ratio >= 0.9 else 'BELOW GOAL'}"
+    )
     return 0
 
 

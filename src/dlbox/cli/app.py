@@ -11,6 +11,7 @@ from dlbox.cli import (
     course_cmd,
     data_cmd,
     doctor_cmd,
+    extend_cmd,
     up_cmd,
     verify_cmd,
 )
@@ -46,6 +47,7 @@ config_cmd.register(app)
 course_cmd.register(app)
 data_cmd.register(app)
 verify_cmd.register(app)
+extend_cmd.register(app)
 doctor_cmd.register(app)
 
 

@@ -10,21 +10,18 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from dlbox.cli import console
 from dlbox.cli.common import JSON_HELP, container_engine, guarded, settings
 from dlbox.config import Settings
+from dlbox.extend.project import lock_root_override, lock_state, project_extras
+from dlbox.extend.push import push_image
 from dlbox.image.build import BuildOptions, BuildResult, ensure_image
 from dlbox.image.ca import detect_ca_bundle
 from dlbox.image.lock import lock_environment
-from dlbox.image.spec import EnvSpec, Extras
+from dlbox.image.spec import EnvSpec
 
 
 def build_options(cfg: Settings, *, rebuild: bool = False, no_cache: bool = False) -> BuildOptions:
-    extras = cfg.project_tables.get("extras", {}) or {}
+    # [extras] from dlbox.toml, with dlbox.lock's exact pins for the pip ones (dlbox.extend).
     spec = EnvSpec(
-        base_image=cfg["base_image"],
-        extras=Extras(
-            pip=tuple(extras.get("pip", ())),
-            apt=tuple(extras.get("apt", ())),
-            dockerfile=tuple(extras.get("dockerfile", ())),
-        ),
+        base_image=cfg["base_image"], extras=project_extras(cfg), lock_root=lock_root_override()
     )
     ca_path = cfg["ca_bundle"]
     network = cfg["build_network"]
@@ -61,6 +58,13 @@ def run_build(options: BuildOptions, cfg: Settings, quiet: bool = False) -> Buil
         return ensure_image(engine, options, on_line)
 
 
+def _push(cfg: Settings, tag: str, ref: str) -> str:
+    """`--push REF`: tag the built image as REF and push it (dlbox.extend.push)."""
+    engine = container_engine(cfg).engine
+    assert engine is not None
+    return push_image(engine, tag, ref).ref
+
+
 def register(app: typer.Typer) -> None:
     @app.command()
     def build(
@@ -74,6 +78,9 @@ def register(app: typer.Typer) -> None:
             None, "--network", help="Build network mode (default from config: host)."
         ),
         engine: str | None = typer.Option(None, "--engine", help="auto, docker or podman."),
+        push: str | None = typer.Option(
+            None, "--push", metavar="REF", help="Then tag the image as REF and push it."
+        ),
         as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
     ) -> None:
         """Build the locked fast.ai environment image (a no-op when it already exists)."""
@@ -87,9 +94,12 @@ def register(app: typer.Typer) -> None:
                     "engine": engine,
                 }
             )
+            if (note := lock_state(cfg)) and not as_json:
+                console.warn(note)
             result = run_build(build_options(cfg, rebuild=rebuild, no_cache=no_cache), cfg, as_json)
+            pushed = _push(cfg, result.tag, push) if push else None
             if as_json:
-                console.print_json({"ok": True, **result.to_dict()})
+                console.print_json({"ok": True, **result.to_dict(), "pushed": pushed})
             elif result.built:
                 console.success(
                     f"built {result.tag} in {result.seconds:.0f} s (log: {result.log_path})"
@@ -98,6 +108,8 @@ def register(app: typer.Typer) -> None:
                 console.success(
                     f"{result.tag} is up to date: nothing to build (use --rebuild to force)"
                 )
+            if pushed and not as_json:
+                console.success(f"pushed {result.tag} as {pushed}")
 
         guarded(body, as_json)
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 from importlib import resources
 from typing import TYPE_CHECKING
 
 import jinja2
 
-from dlbox.image.locks import LAYERS, TOOLS_LOCK, LockSet
+from dlbox.image.locks import LAYERS, TOOLS_LOCK, LockSet, parse_pins
 
 if TYPE_CHECKING:
     from dlbox.image.spec import EnvSpec
@@ -31,6 +32,17 @@ BASE_APT_PACKAGES = (
 )
 
 
+def constraints_text(pins: dict[str, str]) -> str:
+    """Plain pins (no hashes) of the environment: a hashed constraint would switch uv into
+    hash-checking mode for the user's unhashed extras."""
+    return "".join(f"{n}=={v}\n" for n, v in sorted(pins.items()))
+
+
+def pins_digest(pins: dict[str, str]) -> str:
+    """A short digest of the environment's pins: what an extras lock was resolved against."""
+    return hashlib.sha256(constraints_text(pins).encode()).hexdigest()[:16]
+
+
 def _template(name: str) -> str:
     return (resources.files("dlbox.image") / "templates" / name).read_text()
 
@@ -45,6 +57,7 @@ def render_dockerfile(
         autoescape=False,
     )
     template = env.from_string(_template("Dockerfile.j2"))
+    locked = _locked_extras(spec, lockset)
 
     text = template.render(
         base_image=spec.base_image,
@@ -60,7 +73,8 @@ def render_dockerfile(
         apt_packages=BASE_APT_PACKAGES,
         layers=[{"file": name, "title": title} for name, title in LAYERS],
         extra_apt=list(spec.extras.apt),
-        extra_pip=list(spec.extras.pip),
+        extra_pip=[] if locked is not None else list(spec.extras.pip),
+        extra_pip_locked=bool(locked and parse_pins(locked)),
         extra_lines=list(spec.extras.dockerfile),
         versions=versions,
         spec_hash=spec_hash,
@@ -82,10 +96,20 @@ def render_context(
     }
     for name, text in lockset.layers:
         files[f"locks/{name}"] = text
-    if spec.extras.pip:
+    locked = _locked_extras(spec, lockset)
+    if locked is not None:
+        # dlbox.lock matches this environment: install exactly its pins (none: no pip layer).
+        if parse_pins(locked):
+            files["locks/extras.txt"] = locked
+    elif spec.extras.pip:
         files["locks/extras.txt"] = "\n".join(spec.extras.pip) + "\n"
-        # Plain pins (no hashes): a hashed constraint would switch uv into hash-checking mode
-        # for the user's unhashed extras.
-        pins = lockset.pins
-        files["locks/constraints.txt"] = "".join(f"{n}=={v}\n" for n, v in sorted(pins.items()))
+        files["locks/constraints.txt"] = constraints_text(lockset.pins)
     return files
+
+
+def _locked_extras(spec: EnvSpec, lockset: LockSet) -> str | None:
+    """dlbox.lock's pins for this build, when they were resolved against this very environment."""
+    if not spec.extras.pip:
+        return None
+    item = spec.extras.locked_for(spec.arch, pins_digest(lockset.pins))
+    return item.text if item is not None else None

@@ -15,12 +15,31 @@ HASH_LENGTH = 16
 
 
 @dataclass(frozen=True)
+class LockedExtras:
+    """The exact pins (with hashes) of the pip extras for one architecture (from dlbox.lock):
+    only the packages the environment lacks, resolved against the environment pins whose
+    digest is `base`."""
+
+    arch: str
+    base: str
+    text: str
+
+
+@dataclass(frozen=True)
 class Extras:
     """What a user adds to the locked environment (dlbox.toml [extras])."""
 
     pip: tuple[str, ...] = ()
     apt: tuple[str, ...] = ()
     dockerfile: tuple[str, ...] = ()
+    # dlbox.lock's pins for `pip`; used only where arch and base digest match the build's.
+    pip_locked: tuple[LockedExtras, ...] = ()
+
+    def locked_for(self, arch: str, base: str) -> LockedExtras | None:
+        for item in self.pip_locked:
+            if item.arch == arch and item.base == base:
+                return item
+        return None
 
     @property
     def empty(self) -> bool:
@@ -41,7 +60,11 @@ class EnvSpec:
     lock_root: Path | None = None  # None: the locks shipped with dlbox
 
     def lockset(self) -> LockSet:
-        return load_lockset(self.arch, self.lock_root)
+        root = self.lock_root
+        # A root holding one folder per platform (linux-<arch>) picks this spec's architecture.
+        if root is not None and (root / f"linux-{self.arch}").is_dir():
+            root = root / f"linux-{self.arch}"
+        return load_lockset(self.arch, root)
 
 
 @dataclass(frozen=True)

@@ -83,7 +83,10 @@ def test_per_gpu_starts_one_server_per_gpu() -> None:
         Path("/h/home"),
     )
     specs = session_specs(p, UpOptions(p.options, per_gpu=True, name="dlbox-x"))
-    assert [(n, g.devices) for n, g in specs] == [("dlbox-x-gpu0", ("0",)), ("dlbox-x-gpu1", ("1",))]
+    assert [(n, g.devices) for n, g in specs] == [
+        ("dlbox-x-gpu0", ("0",)),
+        ("dlbox-x-gpu1", ("1",)),
+    ]
     cpu = EnvPlan(p.options, p.user, GpuDecision(GpuRequest("none"), (), "none"), p.home)
     with pytest.raises(DlboxError):
         session_specs(cpu, UpOptions(cpu.options, per_gpu=True))

@@ -1,0 +1,122 @@
+"""Resolving a project's extra pip packages against dlbox's locked environment with uv.
+
+For each Linux platform the image may be built for: `uv pip compile` of the extras with `-c`
+the environment's plain pins (the same constraints file a build uses), for Python 3.11. A
+conflict becomes a short explanation (explain.py), never a resolver dump.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from dlbox import process
+from dlbox.errors import DlboxError, ProcessError
+from dlbox.extend.explain import explain
+from dlbox.extend.lockfile import new_packages, via_map
+from dlbox.image.lock import PLATFORMS
+from dlbox.image.locks import SUPPORTED_ARCHES, LockSet, parse_pins
+from dlbox.image.render import constraints_text, pins_digest
+from dlbox.image.spec import EnvSpec, LockedExtras
+
+RESOLVE_TIMEOUT = 300.0
+
+
+class ExtrasConflict(DlboxError):
+    """The extras do not resolve together with the locked environment."""
+
+
+@dataclass(frozen=True)
+class Resolution:
+    locked: tuple[LockedExtras, ...]
+
+    def pins(self, arch: str) -> dict[str, str]:
+        for item in self.locked:
+            if item.arch == arch:
+                return parse_pins(item.text)
+        return {}
+
+
+def find_uv() -> str:
+    """uv from PATH, else the one installed beside this Python (a venv's bin), else the uv
+    Python package's binary."""
+    found = shutil.which("uv") or shutil.which("uv", path=str(Path(sys.executable).parent))
+    if found:
+        return found
+    try:
+        import uv  # type: ignore[import-not-found, unused-ignore]
+
+        return str(uv.find_uv_bin())
+    except (ImportError, FileNotFoundError):
+        raise DlboxError(
+            "Checking extra packages needs uv, and uv is not installed.",
+            "Install it with `pip install uv` (or `pipx install uv`), then run the command again.",
+        ) from None
+
+
+def locksets(lock_root: Path | None, python: str = "3.11") -> list[LockSet]:
+    """The environment's locks for every Linux platform that has them (at least one)."""
+    found: list[LockSet] = []
+    error: DlboxError | None = None
+    for arch in SUPPORTED_ARCHES:
+        try:
+            found.append(EnvSpec(arch=arch, lock_root=lock_root, python=python).lockset())
+        except DlboxError as exc:
+            error = exc
+    if not found:
+        assert error is not None
+        raise error
+    return found
+
+
+def resolve_extras(
+    requested: list[str],
+    lock_root: Path | None = None,
+    *,
+    python: str = "3.11",
+    ca_bundle: Path | None = None,
+) -> Resolution:
+    """Resolve `requested` for each platform; raise ExtrasConflict with an explanation."""
+    if not requested:
+        return Resolution(())
+    uv = find_uv()
+    env = (
+        {"SSL_CERT_FILE": str(ca_bundle)} if ca_bundle and "SSL_CERT_FILE" not in os.environ else {}
+    )
+    locked = []
+    with tempfile.TemporaryDirectory(prefix="dlbox-extras-") as tmp_name:
+        tmp = Path(tmp_name)
+        (tmp / "extras.in").write_text("\n".join(requested) + "\n")
+        for lockset in locksets(lock_root, python):
+            base = lockset.pins
+            (tmp / "constraints.txt").write_text(constraints_text(base))
+            plat = f"linux-{lockset.arch}"
+            argv = [
+                uv, "pip", "compile", str(tmp / "extras.in"),
+                "-c", str(tmp / "constraints.txt"),
+                "--python-version", python,
+                "--python-platform", PLATFORMS[plat],
+                "--generate-hashes", "--no-annotate", "--no-header", "--quiet",
+                "--color", "never",
+                "-o", str(tmp / "out.txt"),
+            ]  # fmt: skip
+            try:
+                done = process.run(argv, timeout=RESOLVE_TIMEOUT, check=False, env=env)
+            except ProcessError as exc:
+                raise DlboxError(
+                    f"uv did not finish resolving the extras: {exc.message}.",
+                    "Check the network, then run the command again.",
+                ) from exc
+            if done.returncode != 0:
+                texts = [text for _, text in lockset.layers]
+                why = explain(done.stderr or done.stdout, requested, base, via_map(texts), plat)
+                raise ExtrasConflict(why.message, why.hint)
+            compiled = (tmp / "out.txt").read_text()
+            locked.append(
+                LockedExtras(lockset.arch, pins_digest(base), new_packages(compiled, base))
+            )
+    return Resolution(tuple(locked))
