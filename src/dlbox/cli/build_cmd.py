@@ -10,28 +10,11 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from dlbox.cli import console
 from dlbox.cli.common import JSON_HELP, container_engine, guarded, settings
 from dlbox.config import Settings
-from dlbox.extend.project import lock_root_override, lock_state, project_extras
+from dlbox.extend.project import lock_state
 from dlbox.extend.push import push_image
 from dlbox.image.build import BuildOptions, BuildResult, ensure_image
-from dlbox.image.ca import detect_ca_bundle
 from dlbox.image.lock import lock_environment
-from dlbox.image.spec import EnvSpec
-
-
-def build_options(cfg: Settings, *, rebuild: bool = False, no_cache: bool = False) -> BuildOptions:
-    # [extras] from dlbox.toml, with dlbox.lock's exact pins for the pip ones (dlbox.extend).
-    spec = EnvSpec(
-        base_image=cfg["base_image"], extras=project_extras(cfg), lock_root=lock_root_override()
-    )
-    ca_path = cfg["ca_bundle"]
-    network = cfg["build_network"]
-    return BuildOptions(
-        spec=spec,
-        ca=detect_ca_bundle(Path(ca_path) if ca_path else None),
-        network=None if network in ("", "default") else network,
-        rebuild=rebuild,
-        no_cache=no_cache,
-    )
+from dlbox.image.options import build_options
 
 
 def run_build(options: BuildOptions, cfg: Settings, quiet: bool = False) -> BuildResult:

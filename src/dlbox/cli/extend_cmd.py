@@ -65,10 +65,10 @@ def _change(key: str, add: list[str], remove: list[str], as_json: bool, verb: st
 def _context(cfg: Settings, arch: str | None) -> BuildContext:
     """The same context `dlbox build` would send: resolved against the engine when one answers
     (its architecture and base image ID are part of the tag), else this machine's."""
-    from dlbox.cli.build_cmd import build_options
     from dlbox.engines.detect import select_engine
     from dlbox.image.build import resolve_spec
     from dlbox.image.locks import normalize_arch
+    from dlbox.image.options import build_options
 
     spec = build_options(cfg).spec
     engine = None

@@ -23,13 +23,13 @@ from rich.table import Table
 
 from dlbox import process
 from dlbox.cli import console
-from dlbox.cli.build_cmd import build_options
 from dlbox.cli.common import JSON_HELP, environment_engine, guarded, settings
 from dlbox.cli.data_cmd import ProgressEvents
 from dlbox.config import Settings
 from dlbox.engines.base import Engine, ProvidesEnvironment
 from dlbox.errors import DlboxError, UsageError
 from dlbox.image.build import BuildResult, ensure_environment
+from dlbox.image.options import build_options
 from dlbox.launch import sessions
 from dlbox.launch.environment import environment_container, labels_for, plan_environment
 from dlbox.launch.explain import explain

@@ -20,7 +20,7 @@ from dlbox.config import Settings, load_settings
 from dlbox.engines import detect
 from dlbox.engines.detect import ClientProbe, EngineChoice
 from dlbox.engines.docker import DockerEngine
-from dlbox.image.spec import IMAGE_REPOSITORY, BuildContext, EnvSpec, Extras
+from dlbox.image.spec import IMAGE_REPOSITORY, BuildContext, EnvSpec
 from dlbox.launch.ports import PortStatus, port_status
 from dlbox.launch.shm import host_memory_bytes
 
@@ -137,16 +137,9 @@ class Facts:
         return found
 
     def env_spec(self) -> EnvSpec:
-        cfg = self.settings()
-        extras = cfg.project_tables.get("extras", {}) or {}
-        return EnvSpec(
-            base_image=str(cfg["base_image"]),
-            extras=Extras(
-                pip=tuple(extras.get("pip", ())),
-                apt=tuple(extras.get("apt", ())),
-                dockerfile=tuple(extras.get("dockerfile", ())),
-            ),
-        )
+        from dlbox.image.options import env_spec
+
+        return env_spec(self.settings())
 
     def build_context(self) -> BuildContext:
         """What `dlbox build`/`up` would build now (from the lock, extras and the base image)."""
