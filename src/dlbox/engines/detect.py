@@ -6,17 +6,27 @@ engine. The choice comes back with the reason, so `up`, `doctor` and `config sho
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from dlbox import process
+from dlbox import paths, process
 from dlbox.engines.docker import BuildKitSupport, DockerEngine
 from dlbox.errors import EngineUnavailable, ProcessError
 
 PING_TIMEOUT = 15.0
+# Where Docker CLI plugins (buildx) live: a change there can change what a client can do.
+PLUGIN_DIRS = (
+    "~/.docker/cli-plugins",
+    "/usr/local/lib/docker/cli-plugins",
+    "/usr/local/libexec/docker/cli-plugins",
+    "/usr/lib/docker/cli-plugins",
+    "/usr/libexec/docker/cli-plugins",
+)
 ENGINE_CHOICES = ("auto", "docker", "podman", "local")
 _VERSION = re.compile(r"version\s+v?(\d+)\.(\d+)(?:\.(\d+))?([^\s,]*)", re.IGNORECASE)
 
@@ -72,7 +82,69 @@ def buildkit_support(
     )
 
 
-def probe_client(path: str) -> ClientProbe | None:
+def _probe_key(path: str) -> str:
+    """What a client's capabilities depend on: the binary itself and its CLI plugin folders."""
+    parts = [path]
+    for item in (path, *PLUGIN_DIRS):
+        try:
+            st = os.stat(os.path.expanduser(item))
+            parts.append(f"{st.st_mtime_ns}:{st.st_size}")
+        except OSError:
+            parts.append("-")
+    return "|".join(parts)
+
+
+def _probe_cache() -> Path:
+    return paths.state_dir() / "client-probes.json"
+
+
+def _cached_probe(key: str) -> ClientProbe | None:
+    try:
+        data = json.loads(_probe_cache().read_text()).get(key)
+    except (OSError, ValueError, AttributeError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    try:
+        return ClientProbe(
+            data["path"],
+            data["version"],
+            int(data["major"]),
+            BuildKitSupport(data["mode"], data["detail"]),
+        )
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _store_probe(key: str, probe: ClientProbe) -> None:
+    cache = _probe_cache()
+    try:
+        data = json.loads(cache.read_text()) if cache.is_file() else {}
+        if not isinstance(data, dict):
+            data = {}
+        data[key] = {
+            "path": probe.path,
+            "version": probe.version,
+            "major": probe.major,
+            "mode": probe.buildkit.mode,
+            "detail": probe.buildkit.detail,
+        }
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(data))
+        tmp.replace(cache)
+    except OSError:
+        pass  # a cache only: probing again next time is fine
+
+
+def probe_client(path: str, *, use_cache: bool = True) -> ClientProbe | None:
+    """The client's version and BuildKit support (`--version`, `buildx version`), cached until
+    the binary or its plugin folders change."""
+    key = _probe_key(path)
+    if use_cache:
+        cached = _cached_probe(key)
+        if cached is not None:
+            return cached
     try:
         done = process.run([path, "--version"], timeout=PING_TIMEOUT, check=False)
     except ProcessError:
@@ -88,9 +160,11 @@ def probe_client(path: str) -> ClientProbe | None:
         except ProcessError:
             has_buildx = False
     version, major = parse_client_version(done.stdout)
-    return ClientProbe(
+    probe = ClientProbe(
         path, version, major, buildkit_support(path, done.stdout, has_buildx, is_podman)
     )
+    _store_probe(key, probe)
+    return probe
 
 
 def candidate_clients(kind: str, explicit: str | None = None) -> list[str]:
@@ -107,17 +181,21 @@ def candidate_clients(kind: str, explicit: str | None = None) -> list[str]:
     return found
 
 
-def _ping(path: str) -> tuple[bool, str, str]:
-    """(answers, server version, why not)."""
+def _ping(path: str) -> tuple[bool, str, str, str]:
+    """(answers, server version, server arch, why not) in one round trip."""
     try:
         done = process.run(
-            [path, "version", "--format", "{{.Server.Version}}"], timeout=PING_TIMEOUT, check=False
+            [path, "version", "--format", "{{.Server.Version}}|{{.Server.Arch}}"],
+            timeout=PING_TIMEOUT,
+            check=False,
         )
     except ProcessError as exc:
-        return False, "", exc.message
-    if done.returncode == 0 and done.stdout.strip():
-        return True, done.stdout.strip(), ""
-    return False, "", (done.stderr.strip().splitlines() or ["no answer"])[-1]
+        return False, "", "", exc.message
+    out = done.stdout.strip()
+    if done.returncode == 0 and out:
+        version, _, arch = out.partition("|")
+        return True, version, arch, ""
+    return False, "", "", (done.stderr.strip().splitlines() or ["no answer"])[-1]
 
 
 def unreachable_hint(kind: str, why: str) -> str:
@@ -138,32 +216,40 @@ def unreachable_hint(kind: str, why: str) -> str:
 def find_docker_like(kind: str, explicit: str | None = None) -> tuple[DockerEngine | None, str]:
     """The best client of this kind whose daemon answers, preferring one with BuildKit."""
     reasons: list[str] = []
-    usable: list[tuple[ClientProbe, str]] = []
+    probes: list[ClientProbe] = []
     for path in candidate_clients(kind, explicit):
         probe = probe_client(path)
         if probe is None:
             reasons.append(f"{path} does not run")
-            continue
-        answers, server, why = _ping(path)
-        if not answers:
-            reasons.append(f"{path}: daemon not reachable ({why})")
-            continue
-        usable.append((probe, server))
+        else:
+            probes.append(probe)
+    # Ask the daemon through the best client first (BuildKit-capable, then PATH order) and stop
+    # at the first that answers: one round trip in the common case.
+    probes.sort(key=lambda p: not p.buildkit.available)
+    usable: list[tuple[ClientProbe, str, str]] = []
+    for probe in probes:
+        answers, server, arch, why_not = _ping(probe.path)
+        if answers:
+            usable.append((probe, server, arch))
+            break
+        reasons.append(f"{probe.path}: daemon not reachable ({why_not})")
     if not usable:
         return None, "; ".join(reasons) or f"no `{kind}` client found on PATH"
-    usable.sort(key=lambda item: not item[0].buildkit.available)  # stable: PATH order otherwise
-    probe, server = usable[0]
+    probe, server, arch = usable[0]
     engine = DockerEngine(
-        probe.path, probe.buildkit, name=kind, client_version=probe.version, server_version=server
+        probe.path,
+        probe.buildkit,
+        name=kind,
+        client_version=probe.version,
+        server_version=server,
+        server_arch=arch,
     )
     why = f"{kind} daemon {server} answers via {probe.path}"
-    if len(usable) > 1 or reasons:
-        skipped = [p.path for p, _ in usable[1:]]
-        if skipped and not usable[0][0].buildkit.available:
-            why += " (no client here can do BuildKit builds)"
-        elif probe.path != candidate_clients(kind, explicit)[0]:
-            first = candidate_clients(kind, explicit)[0]
-            why += f" (chosen over {first}: that client has no BuildKit)"
+    first = candidate_clients(kind, explicit)[0]
+    if not probe.buildkit.available:
+        why += " (no client here can do BuildKit builds)"
+    elif probe.path != first and any(p.path == first for p in probes):
+        why += f" (chosen over {first}: that client has no BuildKit)"
     return engine, why
 
 

@@ -49,12 +49,14 @@ class DockerEngine:
         name: str = "docker",
         client_version: str = "",
         server_version: str = "",
+        server_arch: str = "",
     ):
         self.client = client
         self.buildkit = buildkit
         self.name = name
         self.client_version = client_version
         self.server_version = server_version
+        self.server_arch = server_arch
 
     # -- facts ---------------------------------------------------------------------------------
     def describe(self) -> dict[str, object]:
@@ -102,8 +104,11 @@ class DockerEngine:
         return [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
 
     def architecture(self) -> str:
-        done = self._run(["info", "--format", "{{.Architecture}}"])
-        return done.stdout.strip()
+        """The daemon's CPU architecture (known from the ping that found the engine)."""
+        if not self.server_arch:
+            done = self._run(["version", "--format", "{{.Server.Arch}}"])
+            self.server_arch = done.stdout.strip()
+        return self.server_arch
 
     def info(self) -> dict[str, object]:
         done = self._run(["info", "--format", "{{json .}}"])

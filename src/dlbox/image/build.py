@@ -111,7 +111,8 @@ def ensure_image(
 ) -> BuildResult:
     start = time.monotonic()
     context = plan(engine, options.spec)
-    if not options.rebuild and engine.image_exists(context.tag):
+    existing = None if options.rebuild else engine.image_id(context.tag)
+    if existing is not None:
         return BuildResult(
             context.tag,
             context.spec_hash,
@@ -120,7 +121,7 @@ def ensure_image(
             None,
             context.versions,
             options.ca.source,
-            engine.image_id(context.tag),
+            existing,
         )
     if not engine.buildkit.available:
         raise EngineUnavailable(

@@ -19,6 +19,7 @@ from dlbox.launch.options import EnvOptions
 from dlbox.launch.user import HostUser, invoking_user
 
 LABEL_PREFIX = "io.dlbox"
+OWNER_LABEL = f"{LABEL_PREFIX}.owner"
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,8 @@ def labels_for(
 ) -> tuple[tuple[str, str], ...]:
     return (
         (f"{LABEL_PREFIX}.kind", kind),
+        # Whose session this is: `ps` and `stop --all` only ever see the invoking user's.
+        (OWNER_LABEL, str(plan.user.uid)),
         (f"{LABEL_PREFIX}.code-dir", str(plan.options.code_dir)),
         (f"{LABEL_PREFIX}.data-dir", str(plan.options.data_dir)),
         (f"{LABEL_PREFIX}.gpus", ",".join(plan.gpu.gpus) or "none"),

@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 from dlbox.errors import DlboxError
 
-POLL_SECONDS = 0.25
+POLL_SECONDS = 0.1
 
 
 def status_code(

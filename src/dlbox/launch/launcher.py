@@ -10,7 +10,13 @@ from dlbox.engines.base import ContainerSpec, Engine, GpuRequest, Mount, PortBin
 from dlbox.errors import DlboxError, EngineError
 from dlbox.image.render import CONTAINER_PORT
 from dlbox.launch import sessions
-from dlbox.launch.environment import EnvPlan, environment_container, labels_for, plan_environment
+from dlbox.launch.environment import (
+    OWNER_LABEL,
+    EnvPlan,
+    environment_container,
+    labels_for,
+    plan_environment,
+)
 from dlbox.launch.health import wait_ready
 from dlbox.launch.options import UpOptions
 from dlbox.launch.ports import PortChoice, choose_port
@@ -20,6 +26,7 @@ from dlbox.launch.token import (
     read_token_file,
     write_token_file,
 )
+from dlbox.launch.user import invoking_user
 
 if TYPE_CHECKING:
     from dlbox.image.build import BuildResult
@@ -82,7 +89,12 @@ class UpResult:
 
 def list_sessions(engine: Engine) -> list[sessions.Session]:
     return sorted(
-        (sessions.from_container(c) for c in engine.containers([sessions.SESSION_LABEL])),
+        (
+            sessions.from_container(c)
+            for c in engine.containers(
+                [sessions.SESSION_LABEL, f"{OWNER_LABEL}={invoking_user().uid}"]
+            )
+        ),
         key=lambda s: s.name,
     )
 

@@ -47,6 +47,7 @@ def fake_docker(
         '  *"nvidia.com/gpu="*) MODE=cdi;;',
         '  *"--runtime nvidia"*) MODE=runtime;;',
         '  "info --format {{.Architecture}}") echo x86_64; exit 0;;',
+        '  "version --format {{.Server.Arch}}") echo amd64; exit 0;;',
         '  "image inspect --format {{.Id}}"*) echo sha256:feedface; exit 0;;',
         '  *) exit 0;;',
         "esac",

@@ -90,3 +90,10 @@ def test_per_gpu_starts_one_server_per_gpu() -> None:
     cpu = EnvPlan(p.options, p.user, GpuDecision(GpuRequest("none"), (), "none"), p.home)
     with pytest.raises(DlboxError):
         session_specs(cpu, UpOptions(cpu.options, per_gpu=True))
+
+
+def test_sessions_carry_their_owner() -> None:
+    """`ps` and `stop --all` filter on it, so one user never stops another's session."""
+    p = plan(GpuRequest("none"), uid=1234)
+    spec = container_spec_for(p, "i", "n", GpuRequest("none"), 8888, "127.0.0.1")
+    assert ("io.dlbox.owner", "1234") in spec.labels
