@@ -264,3 +264,35 @@ def test_verify_local_reports_failures_and_blocks_downloads(
     executed = nbformat.read(by_name["here"]["executed"], as_version=4)
     assert f"CWD {tmp_path}" in executed.cells[0].outputs[0]["text"]
     assert by_name["broken"]["failing_cell"]["ename"] == "ValueError"
+
+
+def test_run_sets_up_like_up(project: dict[str, str]) -> None:
+    """`dlbox run` on the local engine: same fastai config and data link as the start script."""
+    code = Path(project["code"])
+    code.mkdir(parents=True, exist_ok=True)
+    probe = (
+        "import configparser, os, pathlib, fastai; "
+        "c = configparser.ConfigParser(); "
+        "c.read(pathlib.Path(os.environ['FASTAI_HOME']) / 'config.ini'); "
+        "print('LINK', os.path.realpath('data')); print('CFG', c['DEFAULT']['data'])"
+    )
+    done = dlbox(
+        "run",
+        "--engine",
+        "local",
+        "--code-dir",
+        project["code"],
+        "--data-dir",
+        project["data"],
+        "--gpus",
+        "none",
+        "--",
+        "python",
+        "-c",
+        probe,
+        timeout=600,
+    )
+    assert done.code == 0, done.output
+    data = str(Path(project["data"]).resolve())
+    assert f"LINK {data}" in done.stdout
+    assert f"CFG {data}" in done.stdout

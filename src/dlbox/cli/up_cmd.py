@@ -334,7 +334,7 @@ def register(app: typer.Typer) -> None:
                 remove=True,
                 interactive=sys.stdin.isatty(),
             )
-            return process.interactive(eng.run_argv(spec))
+            return eng.run_interactive(spec)
 
         raise typer.Exit(guarded(body))
 

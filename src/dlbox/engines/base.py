@@ -127,6 +127,10 @@ class Engine(Protocol):
         """Run spec in the foreground to its end, each output line to on_line; the exit code."""
         ...
 
+    def run_interactive(self, spec: ContainerSpec) -> int:
+        """Run spec attached to the user's terminal (`dlbox run`); the exit code."""
+        ...
+
     def environment_path(self, path: str, spec: ContainerSpec) -> str:
         """Where a path of the environment (/code, /data, a mount target) is for the processes
         started from spec: the same path inside a container, the host folder without one."""

@@ -190,6 +190,9 @@ class DockerEngine:
         return process.stream(self.run_argv(spec), on_line=on_line, log_path=log_path,
                               timeout=timeout)
 
+    def run_interactive(self, spec: ContainerSpec) -> int:
+        return process.interactive(self.run_argv(spec))
+
     def environment_path(self, path: str, spec: ContainerSpec) -> str:
         return path  # the container sees its own paths
 

@@ -277,6 +277,10 @@ class LocalEngine:
         return process.stream(self.run_argv(spec), on_line=on_line, log_path=log_path,
                               timeout=timeout)
 
+    def run_interactive(self, spec: ContainerSpec) -> int:
+        self._prepare(spec)  # fastai config and the data link, as the container's start script
+        return process.interactive(self.run_argv(spec))
+
     def environment_path(self, path: str, spec: ContainerSpec) -> str:
         return translate(path, spec.mounts)
 
