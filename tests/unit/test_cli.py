@@ -97,3 +97,14 @@ def test_bad_flags_are_one_paragraph_and_exit_2(args: list[str], says: str) -> N
     assert result.exit_code == 2, result.output
     assert says in result.output and "Fix:" in result.output
     assert "Traceback" not in result.output
+
+
+def test_build_progress_names_the_step() -> None:
+    from dlbox.cli.progress import step_description
+
+    assert (
+        step_description("#12 [stage-0 8/12] RUN uv pip install")
+        == "[stage-0 8/12] RUN uv pip install"
+    )
+    assert step_description("[venv] installing torch layer") == "installing torch layer"
+    assert step_description("#12 0.071 Using Python 3.11.2") is None

@@ -5,14 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from dlbox.cli import console
 from dlbox.cli.common import JSON_HELP, container_engine, guarded, settings
+from dlbox.cli.progress import ensure_with_progress
 from dlbox.config import Settings
 from dlbox.extend.project import lock_state
 from dlbox.extend.push import push_image
-from dlbox.image.build import BuildOptions, BuildResult, ensure_image
+from dlbox.image.build import BuildOptions, BuildResult
 from dlbox.image.lock import lock_environment
 from dlbox.image.options import build_options
 
@@ -21,24 +21,7 @@ def run_build(options: BuildOptions, cfg: Settings, quiet: bool = False) -> Buil
     """Ensure the image, with a live one-line status of the current build step."""
     engine = container_engine(cfg).engine
     assert engine is not None
-    with Progress(
-        SpinnerColumn(),
-        TextColumn("[bold]building[/bold] {task.description}"),
-        TimeElapsedColumn(),
-        console=console.err,
-        transient=True,
-        disable=quiet,
-    ) as progress:
-        task = progress.add_task("environment image", total=None)
-
-        def on_line(line: str) -> None:
-            # BuildKit plain progress: "#12 [stage-0 8/12] RUN ..." names the step being run.
-            if line.startswith("#") and "] " in line and "[" in line:
-                step = line.split("] ", 1)[0].split("[", 1)[-1]
-                what = line.split("] ", 1)[1][:60]
-                progress.update(task, description=f"[{step}] {what}")
-
-        return ensure_image(engine, options, on_line)
+    return ensure_with_progress(engine, options, quiet)
 
 
 def _push(cfg: Settings, tag: str, ref: str) -> str:

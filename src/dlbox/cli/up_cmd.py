@@ -13,9 +13,7 @@ from rich.progress import (
     BarColumn,
     DownloadColumn,
     Progress,
-    SpinnerColumn,
     TextColumn,
-    TimeElapsedColumn,
     TimeRemainingColumn,
     TransferSpeedColumn,
 )
@@ -25,10 +23,11 @@ from dlbox import process
 from dlbox.cli import console
 from dlbox.cli.common import JSON_HELP, environment_engine, guarded, settings
 from dlbox.cli.data_cmd import ProgressEvents
+from dlbox.cli.progress import ensure_with_progress
 from dlbox.config import Settings
-from dlbox.engines.base import Engine, ProvidesEnvironment
+from dlbox.engines.base import Engine
 from dlbox.errors import DlboxError, UsageError
-from dlbox.image.build import BuildResult, ensure_environment
+from dlbox.image.build import BuildResult
 from dlbox.image.options import build_options
 from dlbox.launch import sessions
 from dlbox.launch.environment import environment_container, labels_for, plan_environment
@@ -65,27 +64,7 @@ def _flags(
 
 def prepare_environment(eng: Engine, cfg: Settings, quiet: bool) -> BuildResult:
     """The image (container engines) or the venv (local engine), with a live one-line status."""
-    what = "local environment (venv)" if isinstance(eng, ProvidesEnvironment) else None
-    with Progress(
-        SpinnerColumn(),
-        TextColumn("[bold]building[/bold] {task.description}"),
-        TimeElapsedColumn(),
-        console=console.err,
-        transient=True,
-        disable=quiet,
-    ) as progress:
-        task = progress.add_task(what or "environment image", total=None)
-
-        def on_line(line: str) -> None:
-            # BuildKit plain progress: "#12 [stage-0 8/12] RUN ..." names the step being run;
-            # the local engine reports its steps as "[venv] ...".
-            if line.startswith("[venv] "):
-                progress.update(task, description=line[7:70])
-            elif line.startswith("#") and "] " in line and "[" in line:
-                step = line.split("] ", 1)[0].split("[", 1)[-1]
-                progress.update(task, description=f"[{step}] {line.split('] ', 1)[1][:60]}")
-
-        return ensure_environment(eng, build_options(cfg), on_line)
+    return ensure_with_progress(eng, build_options(cfg), quiet)
 
 
 def _project(cfg: Settings, *, fetch_data: bool, quiet: bool) -> PrepareResult:
