@@ -1,7 +1,7 @@
 """The local engine for real: a uv-made venv from the lock, Jupyter as a host process, driven
 through the CLI as a user would. The venv is created once per module (the first time ever that
 downloads ~3 GB through uv; uv's cache makes later creations quick) in a folder shared by runs
-(DLBOX_VENVS_DIR, default /tmp/dlbox-test-venvs)."""
+(DLBOX_VENVS_DIR, default /tmp/dlbox-test-venvs-UID)."""
 
 from __future__ import annotations
 
@@ -24,7 +24,8 @@ from tests.helpers import dlbox, free_port_block
 
 pytestmark = pytest.mark.local_engine
 
-VENVS = os.environ.get("DLBOX_TEST_VENVS_DIR", "/tmp/dlbox-test-venvs")
+# Per user: the venv is reused across runs, and another user cannot write into it.
+VENVS = os.environ.get("DLBOX_TEST_VENVS_DIR", f"/tmp/dlbox-test-venvs-{os.getuid()}")
 
 
 @pytest.fixture(scope="module")
