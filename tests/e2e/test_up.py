@@ -226,3 +226,18 @@ def test_explain_names_every_flag(project: Project) -> None:
     assert "token=" not in run.stdout
     listed = json.loads(dlbox("ps", "--json").stdout)
     assert all(s["code_dir"] != str(project.code.resolve()) for s in listed)  # started nothing
+
+
+def test_up_ships_lessons_and_never_overwrites_an_edited_one(project: Project) -> None:
+    _, _, output = project.up()
+    lesson = project.code / "dlbox-lessons" / "lesson1-dogscats.ipynb"
+    assert lesson.is_file() and "lesson1-dogscats.ipynb" in output
+    assert lesson.stat().st_uid == os.getuid()
+    edited = json.loads(lesson.read_text())
+    edited["cells"].insert(0, {"cell_type": "markdown", "metadata": {}, "source": "my notes"})
+    lesson.write_text(json.dumps(edited))
+    before = lesson.read_bytes()
+    dlbox("stop", project.session())
+    _, _, output2 = project.up()
+    assert lesson.read_bytes() == before
+    assert "kept your edited lesson1-dogscats.ipynb" in output2

@@ -167,6 +167,13 @@ def register(app: typer.Typer) -> None:
                 return
             for warning in project.warnings:
                 console.warn(warning)
+            lessons = project.lessons
+            if lessons and (lessons.copied or lessons.updated):
+                console.info(f"lessons: {', '.join(lessons.copied + lessons.updated)} "
+                             f"-> {lessons.folder}")
+            if lessons and lessons.kept_edited:
+                console.info(f"lessons: kept your edited {', '.join(lessons.kept_edited)} "
+                             "(dlbox never overwrites your edits)")
             for note in result.notes:
                 console.info(note)
             for warning in result.warnings:

@@ -3,6 +3,7 @@ configured datasets are present. Network trouble never stops `up`: it becomes a 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +15,8 @@ from dlbox.datasets.download import Events
 from dlbox.datasets.ops import GetResult, get_dataset
 from dlbox.datasets.store import Layout
 from dlbox.errors import ConfigError, DlboxError, UsageError
+from dlbox.launch.user import invoking_user
+from dlbox.verify.install import LessonsResult, install_lessons
 
 
 @dataclass
@@ -21,6 +24,7 @@ class PrepareResult:
     course: CourseResult
     datasets: list[GetResult] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    lessons: LessonsResult | None = None
 
     @property
     def course_subdir(self) -> str:
@@ -31,6 +35,7 @@ class PrepareResult:
             "course": self.course.to_dict(),
             "datasets": [d.to_dict() for d in self.datasets],
             "warnings": self.warnings,
+            "lessons": self.lessons.to_dict() if self.lessons else None,
         }
 
 
@@ -43,6 +48,13 @@ def prepare_project(
 ) -> PrepareResult:
     course = ensure_course(cfg, on_git_line)
     result = PrepareResult(course)
+    code_dir = Path(cfg["code_dir"]).expanduser()
+    try:
+        user = invoking_user()
+        owner = (user.uid, user.gid) if os.getuid() == 0 and not user.is_root else None
+        result.lessons = install_lessons(code_dir, owner)
+    except OSError as exc:
+        result.warnings.append(f"could not copy the lesson notebooks into {code_dir}: {exc}")
     if course.warning:
         result.warnings.append(f"course: {course.warning}")
     names = list(cfg["datasets"])
