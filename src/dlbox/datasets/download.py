@@ -9,8 +9,10 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import httpx
+if TYPE_CHECKING:  # httpx is imported when a download starts (CLI start-up speed)
+    import httpx
 
 from dlbox import __version__
 from dlbox.datasets.catalog import Checks
@@ -119,6 +121,8 @@ def fetch(url: str, part: Path, checks: Checks, events: Events, options: Downloa
     Returns the digests of the complete file; raises DlboxError when it cannot finish (the
     partial file is kept so the next call resumes) or when the server answers an error."""
     own = client is None
+    import httpx
+
     client = client or httpx.Client(
         follow_redirects=True,
         timeout=httpx.Timeout(options.timeout, connect=min(options.timeout, 15.0)),

@@ -6,8 +6,6 @@ import hashlib
 from importlib import resources
 from typing import TYPE_CHECKING
 
-import jinja2
-
 from dlbox.image.locks import LAYERS, TOOLS_LOCK, LockSet, parse_pins
 
 if TYPE_CHECKING:
@@ -50,6 +48,8 @@ def _template(name: str) -> str:
 def render_dockerfile(
     spec: EnvSpec, lockset: LockSet, versions: dict[str, str], *, spec_hash: str
 ) -> str:
+    import jinja2  # imported when a Dockerfile is rendered (CLI start-up speed)
+
     env = jinja2.Environment(
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
