@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dlbox.errors import DlboxError
 
 POLL_SECONDS = 0.1
+ALIVE_EVERY = 1.0  # asking the engine costs a round trip: not on every poll
 
 
 def status_code(
@@ -40,15 +41,19 @@ def wait_ready(
     """Block until /api/status says 200 with the token. Returns the seconds waited."""
     start = time.monotonic()
     probe_host = "127.0.0.1" if host in ("0.0.0.0", "") else host
+    checked = start
     while True:
         code = status_code(port, token, probe_host)
         if code == 200:
             return time.monotonic() - start
-        if not alive():
+        now = time.monotonic()
+        if now - checked >= ALIVE_EVERY and not alive():
             raise DlboxError(
                 "Jupyter stopped before it answered.\n" + describe_death(),
                 "Read the log lines above; `dlbox logs` shows the full output.",
             )
+        if now - checked >= ALIVE_EVERY:
+            checked = now
         if code in (401, 403):
             raise DlboxError(
                 f"Something on port {port} answers but rejects dlbox's token (HTTP {code}); "

@@ -188,8 +188,7 @@ def start_session(
     except DlboxError:
         engine.remove(name)
         raise
-    infos = [c for c in engine.containers([f"{sessions.SESSION_LABEL}={name}"])]
-    session = sessions.from_container(infos[0])
+    session = sessions.from_inspect(engine.inspect_container(name) or {})
     taken_ports.add(choice.port)
     return StartedSession(session, token, False, waited, choice)
 

@@ -95,6 +95,23 @@ def from_container(info: ContainerInfo) -> Session:
     )
 
 
+def from_inspect(data: dict[str, object]) -> Session:
+    """A session from the engine's inspect document (one round trip, right after start)."""
+    state = data.get("State") if isinstance(data.get("State"), dict) else {}
+    config = data.get("Config") if isinstance(data.get("Config"), dict) else {}
+    assert isinstance(state, dict) and isinstance(config, dict)
+    return from_container(
+        ContainerInfo(
+            name=str(data.get("Name", "")).lstrip("/"),
+            id=str(data.get("Id", "")),
+            image=str(config.get("Image", "")),
+            state=str(state.get("Status", "")),
+            labels=dict(config.get("Labels") or {}),
+            started_at=str(state.get("StartedAt", "")),
+        )
+    )
+
+
 def human_duration(seconds: float | None) -> str:
     if seconds is None:
         return "-"
