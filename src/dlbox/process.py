@@ -79,12 +79,12 @@ def run(
             cwd=cwd,
             stdin=None if input_text is not None else subprocess.DEVNULL,
         )
-    except FileNotFoundError as exc:
+    except OSError as exc:  # not found, not executable, not a file
         raise error_type(
-            f"Program not found: {argv[0]}",
+            f"Cannot run {argv[0]}: {exc.strerror or exc}",
             argv=shown,
             returncode=None,
-            hint=f"Install {Path(argv[0]).name} or put it on PATH.",
+            hint=f"Install {Path(argv[0]).name} or put it on PATH (and make it executable).",
         ) from exc
     except subprocess.TimeoutExpired as exc:
         stderr = exc.stderr.decode(errors="replace") if isinstance(exc.stderr, bytes) else ""
@@ -136,12 +136,12 @@ def stream(
                 env=_merged_env(env),
                 cwd=cwd,
             )
-        except FileNotFoundError as exc:
+        except OSError as exc:  # not found, not executable, not a file
             raise ProcessError(
-                f"Program not found: {argv[0]}",
+                f"Cannot run {argv[0]}: {exc.strerror or exc}",
                 argv=redact_argv(argv, redact),
                 returncode=None,
-                hint=f"Install {Path(argv[0]).name} or put it on PATH.",
+                hint=f"Install {Path(argv[0]).name} or put it on PATH (and make it executable).",
             ) from exc
         timer: threading.Timer | None = None
         timed_out = threading.Event()
@@ -154,14 +154,20 @@ def stream(
             timer = threading.Timer(timeout, _kill)
             timer.start()
         assert proc.stdout is not None
-        for raw in proc.stdout:
-            line = redact_text(raw.rstrip("\n"), redact)
-            if log:
-                log.write(line + "\n")
-            on_line(line)
-        returncode = proc.wait()
-        if timer:
-            timer.cancel()
+        try:
+            for raw in proc.stdout:
+                line = redact_text(raw.rstrip("\n"), redact)
+                if log:
+                    log.write(line + "\n")
+                on_line(line)
+            returncode = proc.wait()
+        finally:
+            # Ctrl-C or a failing callback must not leave the child (or the timer) running.
+            if timer:
+                timer.cancel()
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
         if timed_out.is_set():
             raise ProcessTimeout(
                 f"{Path(argv[0]).name} did not finish within {timeout:.0f} s",
@@ -206,7 +212,9 @@ def interactive(argv: Sequence[str], *, env: Mapping[str, str] | None = None) ->
     argv = [str(a) for a in argv]
     try:
         return subprocess.call(argv, env=_merged_env(env))  # noqa: S603 - argv list, no shell
-    except FileNotFoundError as exc:
-        raise ProcessError(f"Program not found: {argv[0]}", argv=argv, returncode=None) from exc
+    except OSError as exc:
+        raise ProcessError(
+            f"Cannot run {argv[0]}: {exc.strerror or exc}", argv=argv, returncode=None
+        ) from exc
     except KeyboardInterrupt:
         return 130

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import platform
+import secrets
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -106,15 +108,29 @@ def image_contains(tag: str, needle: str) -> bool:
 
 
 def test_ca_secret_never_lands_in_a_layer(docker_engine: DockerEngine, tmp_path: Path) -> None:
+    """Every RUN that mounts the secret really runs (a base image of its own, so no cache hit),
+    and the test CA is in no layer of `docker save`."""
     bundle, marker = make_test_ca(tmp_path)
-    spec = tiny_spec(dockerfile=("RUN test -s /run/secrets/dlbox-ca.pem || echo no-secret-here",))
+    # A throwaway base with its own ID: all cache keys are new, so the secret-using steps run,
+    # and no second cache record appears under the keys other tests reuse (a --no-cache build
+    # would add one, and BuildKit may then pick either on later builds).
+    base = f"dlbox-test-base:ca-{secrets.token_hex(4)}"
+    (tmp_path / "Dockerfile").write_text(
+        f"FROM debian:bookworm-slim\nRUN echo {base} > /etc/dlbox-test-base\n"
+    )
+    made = docker("build", "--quiet", "--tag", base, str(tmp_path))
+    assert made.returncode == 0, made.stderr
     from dlbox.image.ca import CaBundle
 
-    options = BuildOptions(
-        spec=spec, ca=CaBundle(bundle, "--ca-bundle"), rebuild=True, no_cache=True
-    )
-    result = ensure_image(docker_engine, options)
-    assert result.built
-    log = result.log_path.read_text() if result.log_path else ""
-    assert "Successfully installed" in log or "Installed" in log  # the RUNs really ran
-    assert not image_contains(result.tag, marker)
+    spec = replace(tiny_spec(), base_image=base)
+    result = None
+    try:
+        result = ensure_image(docker_engine, BuildOptions(spec=spec, ca=CaBundle(bundle, "x")))
+        assert result.built
+        log = result.log_path.read_text() if result.log_path else ""
+        assert "CACHED" not in log and "Installed" in log  # the uv steps ran, secret mounted
+        assert not image_contains(result.tag, marker)
+    finally:
+        if result is not None:
+            docker("rmi", "--force", result.tag)
+        docker("rmi", "--force", base)

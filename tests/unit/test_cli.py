@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from dlbox import __version__
 from dlbox.cli.app import app
 from dlbox.cli.console import render_error
-from dlbox.errors import BuildError, EngineError
+from dlbox.errors import BuildError
 
 runner = CliRunner()
 
@@ -67,18 +67,6 @@ def test_build_error_shows_relevant_lines_log_and_fix() -> None:
     text = render_error(exc)
     assert "hash mismatch" in text and "/tmp/b.log" in text and "Fix: Run dlbox lock." in text
     assert "Traceback" not in text
-
-
-def test_engine_error_carries_argv_code_and_stderr_tail() -> None:
-    exc = EngineError(
-        "`docker run` failed",
-        argv=["docker", "run", "x"],
-        returncode=125,
-        stderr_tail="docker: Error response from daemon: boom",
-    )
-    data = exc.to_dict()
-    assert data["argv"] == ["docker", "run", "x"] and data["returncode"] == 125
-    assert "boom" in render_error(exc)
 
 
 @pytest.mark.parametrize(

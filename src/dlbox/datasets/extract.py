@@ -9,6 +9,7 @@ when complete: a crash or a refusal never leaves a half dataset that looks compl
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 import tarfile
@@ -212,6 +213,10 @@ def archive_kind(path: Path) -> str | None:
         return None
 
 
+class UnpackNoSpace(DlboxError):
+    """The disk filled up while unpacking: the archive itself is fine and is kept."""
+
+
 def unpack_into(archive: Path, root: Path, limits: Limits) -> tuple[int, int]:
     """Extract `archive` into the (empty) folder `root`; returns (files, bytes)."""
     kind = archive_kind(archive)
@@ -227,6 +232,19 @@ def unpack_into(archive: Path, root: Path, limits: Limits) -> tuple[int, int]:
         raise DlboxError(
             f"{archive.name} is damaged or unsupported: {exc}.",
             "It was deleted; run the same command again to download it afresh.",
+        ) from exc
+    except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise UnpackNoSpace(
+                f"The disk filled up while unpacking {archive.name} ({exc.strerror}).",
+                f"Free space in {root.parent.parent} (or pick another data_dir), then run the "
+                "same command again: the archive is kept, nothing half-unpacked is left.",
+            ) from exc
+        raise DlboxError(
+            f"{archive.name} cannot be unpacked: {exc.strerror} at "
+            f"{exc.filename or 'an entry'} (entries that clash, e.g. a file and a folder of "
+            "the same name).",
+            "The archive was rejected; check its source, or unpack it by hand to inspect it.",
         ) from exc
     check_links(root, archive)
     return writer.files, writer.bytes

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from dlbox.datasets.catalog import CATALOG_LIST, NAME_RE, Dataset, Source, lookup
 from dlbox.datasets.download import DownloadOptions, Events, check_problems, fetch, file_digest
-from dlbox.datasets.extract import Limits, UnsafeArchive, extract_dataset
+from dlbox.datasets.extract import Limits, UnpackNoSpace, UnsafeArchive, extract_dataset
 from dlbox.datasets.store import Layout, Record, dataset_lock, remove_tree, tree_size
 from dlbox.errors import DlboxError, UsageError
 
@@ -67,7 +67,7 @@ def get_dataset(layout: Layout, dataset: Dataset, options: GetOptions | None = N
         for source in dataset.sources:
             try:
                 result = _get_from(layout, name, source, options, events)
-            except UnsafeArchive:
+            except (UnsafeArchive, UnpackNoSpace):
                 raise
             except DlboxError as exc:
                 first_error = first_error or exc
@@ -114,6 +114,8 @@ def _get_from(layout: Layout, name: str, source: Source, options: GetOptions,
               else Limits.for_archive(size))
     try:
         extracted = extract_dataset(archive, layout, name, limits)
+    except UnpackNoSpace:
+        raise  # the archive is good: keep it for the next try
     except DlboxError:
         archive.unlink(missing_ok=True)  # unsafe or damaged: never offer it again
         raise

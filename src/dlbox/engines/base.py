@@ -92,6 +92,7 @@ class ProbeOutcome:
     ok: bool
     gpus: tuple[str, ...] = ()
     message: str = ""
+    transient: bool = False  # e.g. the probe timed out: says nothing lasting, never cached
 
 
 class Engine(Protocol):

@@ -6,6 +6,7 @@ Only argv lists, through dlbox.process. Each engine owns its own GPU and user fl
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -275,13 +276,16 @@ class DockerEngine:
     # -- GPUs ----------------------------------------------------------------------------------
     def probe_gpus(self, image: str) -> list[ProbeOutcome]:
         """Start a tiny container per GPU mode; a mode works if the container lists a GPU."""
+        from dlbox.engines.base import GpuRequest
+
         outcomes = []
         for mode in PROBE_MODES:
-            from dlbox.engines.base import GpuRequest
-
             spec = ContainerSpec(
-                name=f"dlbox-gpu-probe-{mode}",
+                # Unique per call: concurrent `up`s must not collide on a probe's name.
+                name=f"dlbox-gpu-probe-{mode}-{secrets.token_hex(4)}",
                 image=image,
+                # A shell inside the probe container (not on the host): nvidia-smi is injected by
+                # the NVIDIA runtime hook; without it, the device nodes still tell.
                 command=(
                     "sh",
                     "-c",
@@ -297,9 +301,11 @@ class DockerEngine:
             try:
                 done = process.run(argv, timeout=PROBE_TIMEOUT, check=False)
             except ProcessError as exc:
-                outcomes.append(ProbeOutcome(mode, False, (), exc.message))
+                # A timeout says nothing about GPUs: reported, but never cached.
+                outcomes.append(ProbeOutcome(mode, False, (), exc.message, transient=True))
                 continue
-            self._run(["rm", "--force", spec.name], check=False)
+            finally:
+                self._run(["rm", "--force", spec.name], check=False)
             gpus = parse_gpu_list(done.stdout)
             if done.returncode == 0 and gpus:
                 outcomes.append(ProbeOutcome(mode, True, gpus, "GPU visible in the container"))

@@ -4,6 +4,7 @@ real probe containers showed this engine can expose. Probe results are cached pe
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
@@ -80,8 +81,10 @@ def cached_probe(
         except (ValueError, KeyError, TypeError):
             pass
     outcomes = probe()
+    if any(o.transient for o in outcomes):
+        return outcomes  # a timed-out probe is no answer: ask again next time
     cache.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cache.with_suffix(".tmp")
+    tmp = cache.with_suffix(f".{os.getpid()}.tmp")
     tmp.write_text(
         json.dumps({"key": key, "at": time.time(), "outcomes": [asdict(o) for o in outcomes]})
     )

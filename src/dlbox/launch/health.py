@@ -9,6 +9,9 @@ from collections.abc import Callable
 
 from dlbox.errors import DlboxError
 
+# Loopback requests never go through HTTP(S)_PROXY: Python does not bypass 127.0.0.1 by itself,
+# and a proxy would both see the token and never reach the server.
+LOOPBACK = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 POLL_SECONDS = 0.1
 ALIVE_EVERY = 1.0  # asking the engine costs a round trip: not on every poll
 
@@ -21,7 +24,7 @@ def status_code(
     if token:
         req.add_header("Authorization", f"token {token}")
     try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
+        with LOOPBACK.open(req, timeout=timeout) as resp:
             return int(resp.status)
     except urllib.error.HTTPError as exc:
         return int(exc.code)

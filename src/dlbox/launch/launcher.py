@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from dlbox.engines.base import ContainerSpec, Engine, GpuRequest, Mount, PortBinding
-from dlbox.errors import DlboxError, EngineError
+from dlbox.errors import DlboxError, ProcessError
 from dlbox.image.render import CONTAINER_PORT
 from dlbox.launch import sessions
 from dlbox.launch.environment import (
@@ -165,7 +165,7 @@ def start_session(
     spec = container_spec_for(plan, image, name, gpu, choice.port, options.host)
     try:
         engine.start(spec)
-    except EngineError as exc:
+    except ProcessError as exc:  # an engine refusal or a timeout: leave nothing behind
         engine.remove(name)
         if (
             "port is already allocated" in exc.stderr_tail
@@ -219,6 +219,7 @@ def up(
                     current.port,
                     token,
                     timeout=options.health_timeout,
+                    host=current.host,
                     alive=functools.partial(_alive, engine, name),
                     describe_death=functools.partial(_death_report, engine, name),
                 )

@@ -10,6 +10,7 @@ import urllib.request
 from dataclasses import dataclass
 
 MAX_SCAN = 50
+LOOPBACK = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never via a proxy
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,7 @@ def jupyter_answers(port: int, timeout: float = 1.0) -> str | None:
     """If a Jupyter server answers on 127.0.0.1:port, a short description of it."""
     url = f"http://127.0.0.1:{port}/api"
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as resp:
+        with LOOPBACK.open(url, timeout=timeout) as resp:
             body = resp.read(4096)
             server = resp.headers.get("Server", "")
     except (urllib.error.URLError, OSError, ValueError):

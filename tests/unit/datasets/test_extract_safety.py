@@ -105,3 +105,18 @@ def test_not_an_archive_is_explained(server: LoopbackServer, data_dir: Path) -> 
     assert result.exit_code == 1
     assert "neither a zip nor a tar archive" in result.stderr
     assert not (data_dir / "dogscats").exists()
+
+
+def test_clashing_entries_are_an_error_not_a_traceback(
+    server: LoopbackServer, data_dir: Path
+) -> None:
+    """A file `ds/a` and then `ds/a/b`: the unpack fails with a message, nothing is left."""
+    body = tgz({"ds/a": b"file", "ds/a/b": b"under a file"})
+    url = server.add("/ds.tgz", Route(body))
+
+    result = dlbox("data", "get", url, "--sha256", sha256(body), "--data-dir", str(data_dir))
+
+    assert result.exit_code == 1, result.stderr
+    assert "cannot be unpacked" in result.stderr and "Traceback" not in result.stderr
+    assert not (data_dir / "ds").exists()
+    assert [p for p in listing(data_dir) if p.startswith("ds")] == []

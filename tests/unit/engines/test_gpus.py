@@ -105,3 +105,20 @@ def test_parse_gpu_list() -> None:
 )
 def test_probe_failures_are_explained(mode: str, stderr: str, expect: str) -> None:
     assert expect in classify_probe_failure(mode, stderr)
+
+
+def test_timed_out_probes_are_not_cached(tmp_path: object) -> None:
+    from dlbox.launch.gpu_select import cached_probe
+
+    calls: list[int] = []
+
+    def probe() -> list[ProbeOutcome]:
+        calls.append(1)
+        return [ProbeOutcome("gpus", False, (), "timed out", transient=True)]
+
+    cached_probe("engine", probe)
+    cached_probe("engine", probe)
+    assert len(calls) == 2
+    stable = [ProbeOutcome("gpus", False, (), "toolkit missing")]
+    cached_probe("engine", lambda: (calls.append(1), stable)[1])
+    assert cached_probe("engine", probe) == stable  # a real answer is reused

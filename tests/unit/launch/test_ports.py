@@ -67,3 +67,17 @@ def test_host_jupyter_is_named(fake_jupyter: int) -> None:
 def test_ports_of_other_sessions_are_skipped() -> None:
     port = free_port()
     assert choose_port("127.0.0.1", port, {port}).port != port
+
+
+def test_loopback_checks_ignore_proxy_settings(
+    fake_jupyter: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A proxy must never see the token, nor stand between dlbox and its own server."""
+    from dlbox.launch.health import status_code
+
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # discard port: nothing answers
+    monkeypatch.setenv("http_proxy", "http://127.0.0.1:9")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    assert port_status("127.0.0.1", fake_jupyter).jupyter
+    assert status_code(fake_jupyter, "secret") == 200
