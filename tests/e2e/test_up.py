@@ -226,6 +226,7 @@ def test_explain_names_every_flag(project: Project) -> None:
     assert "token=" not in run.stdout
     listed = json.loads(dlbox("ps", "--json").stdout)
     assert all(s["code_dir"] != str(project.code.resolve()) for s in listed)  # started nothing
+    assert not project.code.exists() and not project.data.exists()  # and changed nothing
 
 
 def test_up_ships_lessons_and_never_overwrites_an_edited_one(project: Project) -> None:
@@ -241,3 +242,13 @@ def test_up_ships_lessons_and_never_overwrites_an_edited_one(project: Project) -
     _, _, output2 = project.up()
     assert lesson.read_bytes() == before
     assert "kept your edited lesson1-dogscats.ipynb" in output2
+
+
+def test_explain_json_is_one_document_with_the_session(project: Project) -> None:
+    run = dlbox("up", *project.args("--explain", "--json"))
+    assert run.code == 0, run.output
+    doc = json.loads(run.stdout)  # exactly one JSON document on stdout
+    argv = doc["explain"][0]["argv"]
+    assert doc["sessions"][0]["port"] == project.port
+    assert f"127.0.0.1:{project.port}:8888" in argv
+    assert all(e["why"] for e in doc["explain"][0]["explained"])

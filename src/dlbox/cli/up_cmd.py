@@ -9,6 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     DownloadColumn,
@@ -27,13 +28,13 @@ from dlbox.cli.progress import ensure_with_progress
 from dlbox.config import Settings
 from dlbox.engines.base import Engine
 from dlbox.errors import DlboxError, UsageError
-from dlbox.image.build import BuildResult
+from dlbox.image.build import BuildResult, planned_environment
 from dlbox.image.options import build_options
 from dlbox.launch import sessions
 from dlbox.launch.environment import environment_container, labels_for, plan_environment
-from dlbox.launch.explain import explain
+from dlbox.launch.explain import ExplainedFlag, explain
 from dlbox.launch.launcher import container_spec_for, list_sessions, session_specs, stop, up
-from dlbox.launch.options import env_options, up_options
+from dlbox.launch.options import UpOptions, env_options, up_options
 from dlbox.launch.ports import choose_port
 from dlbox.launch.prepare import PrepareResult, prepare_project
 
@@ -65,6 +66,32 @@ def _flags(
 def prepare_environment(eng: Engine, cfg: Settings, quiet: bool) -> BuildResult:
     """The image (container engines) or the venv (local engine), with a live one-line status."""
     return ensure_with_progress(eng, build_options(cfg), quiet)
+
+
+def _dry_run(cfg: Settings, options: UpOptions, as_json: bool, brief: bool) -> None:
+    """What `up` would run, changing nothing: no build, no clone, no download, no folders."""
+    eng, choice = environment_engine(cfg)
+    build = build_options(cfg)
+    tag, present = planned_environment(eng, build)
+    # Without the image, the GPU probe runs in the base image (nothing is built for a dry run).
+    probe_image = None if present else build.spec.base_image
+    rows = _explain_rows(eng, tag, options, dry_run=True, probe_image=probe_image)
+    if as_json:
+        console.print_json(
+            {
+                "ok": True,
+                "dry_run": True,
+                "engine": choice.to_dict(),
+                "image": tag,
+                "image_present": present,
+                "explain": _explain_json(rows),
+            }
+        )
+        return
+    console.info(f"engine: {choice.name} ({choice.reason})")
+    if not present:
+        console.info(f"dry run: {tag} is not built yet; `up` would build it first")
+    _print_explain(rows, brief)
 
 
 def _project(cfg: Settings, *, fetch_data: bool, quiet: bool) -> PrepareResult:
@@ -151,29 +178,37 @@ def register(app: typer.Typer) -> None:
                 name=name,
                 refresh_gpu_probe=reprobe,
             )
-            project = _project(cfg, fetch_data=not (no_data or dry_run), quiet=as_json)
+            if dry_run:
+                _dry_run(cfg, options, as_json, brief=not explain_)
+                return
+            project = _project(cfg, fetch_data=not no_data, quiet=as_json)
             if project.course_subdir != options.env.course_subdir:
                 options = replace(
                     options, env=replace(options.env, course_subdir=project.course_subdir)
                 )
             eng, image, prepared = _engine_and_image(cfg, as_json)
-            if explain_ or dry_run:
-                _explain(eng, image, options, as_json, dry_run and not explain_)
-                if dry_run:
-                    return
+            rows = _explain_rows(eng, image, options, dry_run=False) if explain_ else None
+            if rows and not as_json:
+                _print_explain(rows, brief=False)
             result = up(eng, image, options, prepared)
             if as_json:
-                console.print_json({"ok": True, **result.to_dict(), "project": project.to_dict()})
+                doc = {"ok": True, **result.to_dict(), "project": project.to_dict()}
+                if rows:
+                    doc["explain"] = _explain_json(rows)
+                console.print_json(doc)
                 return
             for warning in project.warnings:
                 console.warn(warning)
             lessons = project.lessons
             if lessons and (lessons.copied or lessons.updated):
-                console.info(f"lessons: {', '.join(lessons.copied + lessons.updated)} "
-                             f"-> {lessons.folder}")
+                console.info(
+                    f"lessons: {', '.join(lessons.copied + lessons.updated)} -> {lessons.folder}"
+                )
             if lessons and lessons.kept_edited:
-                console.info(f"lessons: kept your edited {', '.join(lessons.kept_edited)} "
-                             "(dlbox never overwrites your edits)")
+                console.info(
+                    f"lessons: kept your edited {', '.join(lessons.kept_edited)} "
+                    "(dlbox never overwrites your edits)"
+                )
             for note in result.notes:
                 console.info(note)
             for warning in result.warnings:
@@ -350,32 +385,42 @@ def _pick_session(eng: Engine, name: str | None) -> str:
     )
 
 
-def _explain(eng: Engine, image: str, options: object, as_json: bool, brief: bool) -> None:
-    from dlbox.launch.options import UpOptions
+ExplainRows = list[tuple[list[str], list[ExplainedFlag]]]
 
-    assert isinstance(options, UpOptions)
-    plan = plan_environment(eng, image, options.env)
+
+def _explain_rows(
+    eng: Engine, image: str, options: UpOptions, *, dry_run: bool, probe_image: str | None = None
+) -> ExplainRows:
+    """The exact engine command per session, each flag explained. A dry run changes nothing on
+    the host (no folders made); a running session shows the command that started it."""
+    plan = plan_environment(
+        eng, image, options.env, create_folders=not dry_run, probe_image=probe_image
+    )
     current = {s.name: s for s in list_sessions(eng) if s.running}
     taken = {s.port for s in current.values()}
-    rows = []
+    rows: ExplainRows = []
     for name, gpu in session_specs(plan, options):
         if name in current:
             port = current[name].port
-            console.info(f"{name} is already running; this is the command that started it:")
         else:
             port = choose_port(options.host, options.port, taken).port
         taken.add(port)
         spec = container_spec_for(plan, image, name, gpu, port, options.host)
         argv = eng.run_argv(spec)
         rows.append((argv, explain(argv, plan, spec)))
-    if as_json:
-        console.print_json([{"argv": a, "explained": [e.to_dict() for e in ex]} for a, ex in rows])
-        return
+    return rows
+
+
+def _explain_json(rows: ExplainRows) -> list[dict[str, object]]:
+    return [{"argv": a, "explained": [e.to_dict() for e in ex]} for a, ex in rows]
+
+
+def _print_explain(rows: ExplainRows, brief: bool) -> None:
     for argv, explained in rows:
-        console.out.print(shlex.join(argv))
+        console.out.print(escape(shlex.join(argv)))
         if brief:
             continue
         console.out.print()
         for item in explained:
-            shown = f"{item.flag} {item.value}".strip()
-            console.out.print(f"  [bold]{shown}[/bold]\n      {item.why}")
+            shown = escape(f"{item.flag} {item.value}".strip())
+            console.out.print(f"  [bold]{shown}[/bold]\n      {escape(item.why)}")

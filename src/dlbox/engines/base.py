@@ -166,3 +166,7 @@ class ProvidesEnvironment(Protocol):
     def prepare_environment(
         self, options: BuildOptions, on_line: Callable[[str], None]
     ) -> BuildResult: ...
+
+    def planned_environment(self, options: BuildOptions) -> tuple[str, bool]:
+        """(the environment's name, whether it exists already), building nothing."""
+        ...

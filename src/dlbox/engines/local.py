@@ -166,6 +166,10 @@ class LocalEngine:
             image_id=result.lock_hash,
         )
 
+    def planned_environment(self, options: BuildOptions) -> tuple[str, bool]:
+        venv = local_env.plan_venv(options.spec.extras.pip)
+        return str(venv.path), local_env.venv_complete(venv.path)
+
     def build(self, request: BuildRequest, on_line: Callable[[str], None], log_path: Path) -> int:
         raise DlboxError(
             "The local engine builds no container images; it makes a venv on `dlbox up`.",

@@ -170,6 +170,16 @@ def ensure_image(
     )
 
 
+def planned_environment(engine: Engine, options: BuildOptions) -> tuple[str, bool]:
+    """(tag, present): what `ensure_environment` would give, without building anything."""
+    if isinstance(engine, ProvidesEnvironment):
+        return engine.planned_environment(options)
+    if not isinstance(engine, DockerEngine):  # pragma: no cover - every other engine is one
+        raise TypeError(f"engine {engine.name!r} can neither build images nor make a venv")
+    context = plan(engine, options.spec)
+    return context.tag, engine.image_id(context.tag) is not None
+
+
 def ensure_environment(
     engine: Engine,
     options: BuildOptions,

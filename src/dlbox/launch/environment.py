@@ -59,15 +59,29 @@ def prepare_folders(options: EnvOptions, user: HostUser) -> None:
             )
 
 
-def plan_environment(engine: Engine, image: str, options: EnvOptions) -> EnvPlan:
+def plan_environment(
+    engine: Engine,
+    image: str,
+    options: EnvOptions,
+    *,
+    create_folders: bool = True,
+    probe_image: str | None = None,
+) -> EnvPlan:
+    """The decided facts for the containers to start. create_folders=False (a dry run) leaves
+    the host as it is; probe_image names a present image for the GPU probe when `image` is not
+    built yet."""
     user = invoking_user()
-    prepare_folders(options, user)
+    if create_folders:
+        prepare_folders(options, user)
     kind = options.gpus.strip().lower()
     if kind == "none":
         outcomes = []
     else:
         key = json.dumps(engine.describe(), sort_keys=True, default=str)
-        outcomes = cached_probe(key, lambda: engine.probe_gpus(image), options.refresh_gpu_probe)
+        probe_with = probe_image or image
+        outcomes = cached_probe(
+            key, lambda: engine.probe_gpus(probe_with), options.refresh_gpu_probe
+        )
     decision = decide(options.gpus, outcomes)
     notes = []
     if user.is_root:
