@@ -77,6 +77,7 @@ def test_build_error_shows_relevant_lines_log_and_fix() -> None:
         (["up", "--port", "70000"], "out of range"),
         (["up", "--ipc", "weird"], "--ipc weird"),
         (["build", "--ca-bundle", "/nonexistent.pem"], "--ca-bundle"),
+        (["build", "--push", "UPPER/bad ref"], "is not an image reference"),
     ],
 )
 def test_bad_flags_are_one_paragraph_and_exit_2(args: list[str], says: str) -> None:

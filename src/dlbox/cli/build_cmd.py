@@ -11,7 +11,7 @@ from dlbox.cli.common import JSON_HELP, container_engine, guarded, settings
 from dlbox.cli.progress import ensure_with_progress
 from dlbox.config import Settings
 from dlbox.extend.project import lock_state
-from dlbox.extend.push import push_image
+from dlbox.extend.push import check_ref, push_image
 from dlbox.image.build import BuildOptions, BuildResult
 from dlbox.image.lock import lock_environment
 from dlbox.image.options import build_options
@@ -60,6 +60,8 @@ def register(app: typer.Typer) -> None:
                     "engine": engine,
                 }
             )
+            if push:
+                check_ref(push)  # a bad reference fails now, not after a long build
             if (note := lock_state(cfg)) and not as_json:
                 console.warn(note)
             result = run_build(build_options(cfg, rebuild=rebuild, no_cache=no_cache), cfg, as_json)

@@ -102,11 +102,12 @@ class Layout:
         return [r for r in found if r is not None]
 
     def new_tmp_dir(self, name: str) -> Path:
-        return Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{name}-", dir=self.root))
+        # "+" cannot occur in a dataset name, so `imagenette2` never matches `imagenette2-160`.
+        return Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{name}+", dir=self.root))
 
     def clear_stale_tmp(self, name: str) -> None:
         """Leftovers of a crashed extraction of `name` (call with the lock held)."""
-        for leftover in self.root.glob(f"{TMP_PREFIX}{name}-*"):
+        for leftover in self.root.glob(f"{TMP_PREFIX}{name}+*"):
             remove_tree(leftover)
 
 

@@ -202,6 +202,7 @@ class LocalEngine:
             command[0],
             f"--ip={ip}",
             f"--port={port}",
+            "--ServerApp.port_retries=0",  # dlbox chose the port; never drift
             "--no-browser",
             f"--ServerApp.root_dir={code}",
             f"--ServerApp.preferred_dir={self._workdir(spec)}",

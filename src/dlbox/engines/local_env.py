@@ -25,6 +25,7 @@ from pathlib import Path
 from dlbox import paths, process
 from dlbox.errors import BuildError, DlboxError, ProcessError
 from dlbox.image.locks import LAYERS, env_dir, load_lockset, normalize_arch
+from dlbox.image.render import constraints_text
 
 PYTHON = "3.11"
 FORMAT = "dlbox-local-venv-1"  # bump when the venv layout changes: a new hash, a new venv
@@ -263,9 +264,12 @@ def _build(
             env,
         )
     if plan.extras_pip:
+        # Constrained to the locked environment, as in the image: an extra never moves torch.
+        constraints = tmp / "dlbox-constraints.txt"
+        constraints.write_text(constraints_text(load_lockset(plan.platform, plan.lock_dir).pins))
         _step(
             uv,
-            ["pip", "install", "--python", target, *plan.extras_pip],
+            ["pip", "install", "--python", target, "-c", str(constraints), *plan.extras_pip],
             "your extra packages (dlbox.toml [extras] pip)",
             log,
             on_line,

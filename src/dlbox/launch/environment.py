@@ -35,7 +35,7 @@ class EnvPlan:
 
 def prepare_folders(options: EnvOptions, user: HostUser) -> None:
     """Create code/data/home folders (owned by the user, also under sudo) or say why not."""
-    home = paths.container_home()
+    home = paths.state_dir() / "home"  # not created yet: a new one must be chowned below
     for label, folder in (
         ("code_dir", options.code_dir),
         ("data_dir", options.data_dir),

@@ -190,3 +190,15 @@ def _write(path: Path, data: bytes) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
     return path
+
+
+def test_stale_cleanup_only_touches_its_own_dataset(tmp_path: Path) -> None:
+    """Cleaning `imagenette2` leftovers must not delete a running `imagenette2-160` extraction."""
+    from dlbox.datasets.store import Layout
+
+    layout = Layout(tmp_path)
+    tmp_path.mkdir(exist_ok=True)
+    other = layout.new_tmp_dir("imagenette2-160")
+    mine = layout.new_tmp_dir("imagenette2")
+    layout.clear_stale_tmp("imagenette2")
+    assert other.exists() and not mine.exists()
