@@ -23,6 +23,18 @@ _MISSING = ("does not appear to be a git repository", "repository not found",
 _MISSING_WEAK = ("not found", "no such file or directory")
 
 
+_USERINFO = re.compile(r"(?<=://)[^/@\s]+(?=@)")
+
+
+def url_secrets(texts: Sequence[str]) -> list[str]:
+    """Credentials written into URLs (https://user:token@host/...): never shown, never logged."""
+    return [m.group(0) for text in texts for m in _USERINFO.finditer(text)]
+
+
+def safe_url(url: str) -> str:
+    return _USERINFO.sub("***", url)
+
+
 def git_env() -> dict[str, str]:
     """Never ask for a password on the terminal (a missing repo fails instead of hanging)."""
     env = {"GIT_TERMINAL_PROMPT": "0", "GCM_INTERACTIVE": "never", "LC_ALL": "C"}
@@ -33,7 +45,8 @@ def git_env() -> dict[str, str]:
 
 def git(args: Sequence[str], *, cwd: Path | None = None, check: bool = True,
         timeout: float = QUICK_TIMEOUT) -> process.Completed:
-    return process.run(["git", *args], env=git_env(), cwd=cwd, timeout=timeout, check=check)
+    return process.run(["git", *args], env=git_env(), cwd=cwd, timeout=timeout, check=check,
+                       redact=url_secrets(args))
 
 
 def is_clone(folder: Path) -> bool:
@@ -73,13 +86,18 @@ def streamed(argv: list[str], *, cwd: Path | None, log_name: str, timeout: float
             on_line(line)
 
     log = paths.logs_dir() / f"{log_name}.log"
-    rc = process.stream(argv, on_line=feed, log_path=log, timeout=timeout, env=git_env(), cwd=cwd)
+    rc = process.stream(argv, on_line=feed, log_path=log, timeout=timeout, env=git_env(), cwd=cwd,
+                        redact=url_secrets(argv))
     return rc, list(last), log
 
 
 def failure(action: str, url: str, argv: Sequence[str], rc: int, lines: Sequence[str],
             log: Path, retry: str) -> ProcessError:
     """Turn a failed clone/pull into a message that says which of the usual causes it was."""
+    hidden = url_secrets([*argv, url])
+    url = safe_url(url)
+    argv = process.redact_argv(argv, hidden)
+    lines = [process.redact_text(line, hidden) for line in lines]
     said = "\n".join(ln for ln in lines if not re.match(r"^(Receiving|Resolving|remote:) ", ln))
     low = said.lower()
     missing = any(marker in low for marker in _MISSING)

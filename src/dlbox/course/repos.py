@@ -5,6 +5,8 @@ changes are reported, not overwritten."""
 from __future__ import annotations
 
 import re
+import shutil
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +26,7 @@ class CourseRepo:
     ref: str | None = None  # branch or tag to clone (None: the remote's default branch)
 
     def to_dict(self) -> dict[str, object]:
-        return {"name": self.name, "url": self.url, "folder": self.folder,
+        return {"name": self.name, "url": git.safe_url(self.url), "folder": self.folder,
                 "open_in": self.open_in, "description": self.description, "ref": self.ref}
 
 
@@ -100,7 +102,7 @@ class CourseResult:
         return "" if rel == "." else rel
 
     def to_dict(self) -> dict[str, object]:
-        return {"name": self.name, "url": self.url,
+        return {"name": self.name, "url": git.safe_url(self.url),
                 "path": str(self.path) if self.path else None,
                 "notebook_dir": str(self.notebook_dir), "notebook_subdir": self.notebook_subdir,
                 "action": self.action, "local_changes": list(self.local_changes),
@@ -125,7 +127,7 @@ def _result(repo: CourseRepo, code_dir: Path, action: str, changes: list[str],
     dest = code_dir / repo.folder
     notebook_dir = dest / repo.open_in if repo.open_in else dest
     if repo.open_in and not notebook_dir.is_dir():
-        warning = warning or (f"{repo.open_in} is not in the clone of {repo.url}; "
+        warning = warning or (f"{repo.open_in} is not in the clone of {git.safe_url(repo.url)}; "
                               f"Jupyter opens in {dest} instead.")
         notebook_dir = dest
     return CourseResult(repo.name, repo.url, dest, notebook_dir, action, tuple(changes), warning,
@@ -151,13 +153,23 @@ def get_course(repo: CourseRepo, code_dir: Path,
             f"Cannot create the code folder {code_dir}: {exc.strerror or exc}.",
             "Set code_dir to a folder you can write: `dlbox config set code_dir PATH`.",
         ) from exc
+    # Clone beside the destination and rename when complete: a clone killed half-way (timeout,
+    # Ctrl-C) never leaves a .git that a later run would take for a finished course.
+    staging = Path(tempfile.mkdtemp(prefix=f".dlbox-clone-{repo.folder}+", dir=code_dir))
     argv = ["git", "clone", "--progress", "--depth", "1",
-            *(["--branch", repo.ref] if repo.ref else []), "--", repo.url, str(dest)]
-    rc, lines, log = git.streamed(argv, cwd=code_dir, log_name=f"course-clone-{repo.folder}",
-                                  timeout=git.CLONE_TIMEOUT, on_line=on_line)
-    if rc != 0:
-        raise git.failure("clone", repo.url, argv, rc, lines, log,
-                          f"dlbox course get {repo.name if repo.name in CATALOG else repo.url}")
+            *(["--branch", repo.ref] if repo.ref else []), "--", repo.url, str(staging / "repo")]
+    try:
+        rc, lines, log = git.streamed(argv, cwd=code_dir, log_name=f"course-clone-{repo.folder}",
+                                      timeout=git.CLONE_TIMEOUT, on_line=on_line)
+        if rc != 0:
+            what = repo.name if repo.name in CATALOG else git.safe_url(repo.url)
+            retry = f"dlbox course get {what}"
+            raise git.failure("clone", repo.url, argv, rc, lines, log, retry)
+        if dest.exists():
+            dest.rmdir()  # checked empty above
+        (staging / "repo").rename(dest)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     return _result(repo, code_dir, "cloned", [])
 
 

@@ -288,3 +288,23 @@ def test_cli_unknown_course_and_nothing_to_update(code_dir: Path,
     assert code == 2 and "Unknown course" in out
     code, out = invoke("course", "update")
     assert code == 1 and "no course clones" in out
+
+
+def test_credentials_in_a_course_url_are_never_shown(tmp_path: Path) -> None:
+    """A token written into a git URL stays out of messages, argv and JSON."""
+    url = f"file://user:S3CRETTOKEN@localhost{tmp_path}/nowhere.git"
+    with pytest.raises(DlboxError) as info:
+        get_course(resolve_course(url), tmp_path / "code")
+    err = info.value
+    shown = json.dumps(err.to_dict()) + err.message + (err.hint or "")
+    assert "S3CRETTOKEN" not in shown
+    if err.log_path:
+        assert "S3CRETTOKEN" not in err.log_path.read_text()
+    assert "S3CRETTOKEN" not in json.dumps(resolve_course(url).to_dict())
+
+
+def test_a_failed_clone_leaves_nothing_behind(tmp_path: Path) -> None:
+    code = tmp_path / "code"
+    with pytest.raises(DlboxError):
+        get_course(resolve_course((tmp_path / "missing.git").as_uri()), code)
+    assert not any(code.iterdir())  # no half clone to be mistaken for a course later
