@@ -75,6 +75,11 @@ def test_up_serves_jupyter_with_token_only(project: Project) -> None:
     # Running `up` again reuses the session and prints the same URL.
     port2, token2, output2 = project.up()
     assert (port2, token2) == (port, token) and "already running" in output2
+    # Asking for other settings restarts it with them (never silently returns the old one).
+    port3, token3, output3 = project.up("--shm-size", "2g")
+    assert "restarting it with these" in output3 and token3 != token
+    token = token3
+    port = port3
     name = project.session()
     stop = dlbox("stop", name)
     assert stop.code == 0 and f"stopped {name}" in stop.output

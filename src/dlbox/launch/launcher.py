@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
+import hashlib
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from dlbox.engines.base import ContainerSpec, Engine, GpuRequest, Mount, PortBinding
@@ -113,7 +114,21 @@ def session_specs(plan: EnvPlan, options: UpOptions) -> list[tuple[str, GpuReque
     return [(f"{base}-gpu{d}", GpuRequest(plan.gpu.request.mode, (d,))) for d in ids]
 
 
+def settings_digest(spec: ContainerSpec) -> str:
+    """What a running session was started with, apart from its name, port and labels: when a new
+    `up` asks for something else (GPUs, folders, shm, host...), the session is restarted."""
+    core = replace(spec, labels=(), ports=tuple(replace(p, host_port=0) for p in spec.ports))
+    return hashlib.sha256(repr(core).encode()).hexdigest()[:16]
+
+
 def container_spec_for(
+    plan: EnvPlan, image: str, name: str, gpu: GpuRequest, port: int, host: str
+) -> ContainerSpec:
+    spec = _session_spec(plan, image, name, gpu, port, host)
+    return replace(spec, labels=(*spec.labels, (sessions.SETTINGS_LABEL, settings_digest(spec))))
+
+
+def _session_spec(
     plan: EnvPlan, image: str, name: str, gpu: GpuRequest, port: int, host: str
 ) -> ContainerSpec:
     token_file = sessions.token_path(name)
@@ -214,7 +229,10 @@ def up(
         current = existing.get(name)
         if current is not None and current.running:
             token = read_token_file(sessions.token_path(name))
-            if token and current.image == image:
+            wanted = settings_digest(
+                _session_spec(plan, image, name, gpu, current.port, options.host)
+            )
+            if token and current.image == image and current.settings == wanted:
                 waited = wait_ready(
                     current.port,
                     token,
@@ -225,7 +243,10 @@ def up(
                 )
                 result.started.append(StartedSession(current, token, True, waited))
                 continue
-            result.notes.append(f"{name} ran another image or lost its token: restarting it.")
+            result.notes.append(
+                f"{name} was started with other settings (image, GPUs, folders, shm or host) or "
+                "lost its token: restarting it with these."
+            )
         if current is not None:
             engine.remove(name)
             result.cleaned.append(f"{name} ({current.state})")

@@ -17,6 +17,7 @@ from dlbox.launch.token import read_token_file
 SESSION_LABEL = f"{LABEL_PREFIX}.session"
 PORT_LABEL = f"{LABEL_PREFIX}.port"
 HOST_LABEL = f"{LABEL_PREFIX}.host"
+SETTINGS_LABEL = f"{LABEL_PREFIX}.settings"
 
 
 def session_name(code_dir: Path, suffix: str = "") -> str:
@@ -44,6 +45,7 @@ class Session:
     gpus: str
     code_dir: str
     started_at: str
+    settings: str = ""
 
     @property
     def running(self) -> bool:
@@ -92,6 +94,7 @@ def from_container(info: ContainerInfo) -> Session:
         gpus=labels.get(f"{LABEL_PREFIX}.gpus", "none"),
         code_dir=labels.get(f"{LABEL_PREFIX}.code-dir", ""),
         started_at=info.started_at,
+        settings=labels.get(SETTINGS_LABEL, ""),
     )
 
 

@@ -97,3 +97,20 @@ def test_sessions_carry_their_owner() -> None:
     p = plan(GpuRequest("none"), uid=1234)
     spec = container_spec_for(p, "i", "n", GpuRequest("none"), 8888, "127.0.0.1")
     assert ("io.dlbox.owner", "1234") in spec.labels
+
+
+def test_settings_digest_ignores_port_but_not_settings() -> None:
+    from dataclasses import replace as dc_replace
+
+    from dlbox.launch.launcher import settings_digest
+
+    p = plan(GpuRequest("none"))
+    a = container_spec_for(p, "i", "n", GpuRequest("none"), 8888, "127.0.0.1")
+    b = container_spec_for(p, "i", "n", GpuRequest("none"), 8890, "127.0.0.1")
+    assert settings_digest(a) == settings_digest(b)
+    assert dict(a.labels)["io.dlbox.settings"] == settings_digest(a)
+    bigger = dc_replace(p, options=dc_replace(p.options, shm_bytes=2 * 1024**3))
+    c = container_spec_for(bigger, "i", "n", GpuRequest("none"), 8888, "127.0.0.1")
+    assert settings_digest(c) != settings_digest(a)
+    gpu = container_spec_for(p, "i", "n", GpuRequest("gpus"), 8888, "127.0.0.1")
+    assert settings_digest(gpu) != settings_digest(a)
