@@ -10,19 +10,17 @@ for as long as the lock is unchanged.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import os
 import platform
 import shutil
-import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from dlbox import paths, process
+from dlbox import paths, process, uvtool
 from dlbox.errors import BuildError, DlboxError, ProcessError
 from dlbox.image.locks import LAYERS, env_dir, load_lockset, normalize_arch
 from dlbox.image.render import constraints_text
@@ -61,17 +59,8 @@ def lock_folder(plat: str) -> Path:
 
 
 def find_uv() -> list[str]:
-    """How to run uv: the `uv` on PATH, else `python -m uv` when the package is installed."""
-    on_path = shutil.which("uv")
-    if on_path:
-        return [on_path]
-    if importlib.util.find_spec("uv") is not None:
-        return [sys.executable, "-m", "uv"]
-    raise DlboxError(
-        "The local engine needs uv to create its Python environment, and uv is not installed.",
-        "Install it with `pip install uv` (or `brew install uv`, or see docs.astral.sh/uv), "
-        "then run `dlbox up` again.",
-    )
+    """How to run uv (argv prefix)."""
+    return [uvtool.find_uv("The local engine's Python environment")]
 
 
 def find_python(uv: Sequence[str]) -> str:

@@ -8,8 +8,6 @@ conflict becomes a short explanation (explain.py), never a resolver dump.
 from __future__ import annotations
 
 import os
-import shutil
-import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +20,7 @@ from dlbox.image.lock import PLATFORMS
 from dlbox.image.locks import SUPPORTED_ARCHES, LockSet, parse_pins
 from dlbox.image.render import constraints_text, pins_digest
 from dlbox.image.spec import EnvSpec, LockedExtras
+from dlbox.uvtool import find_uv
 
 RESOLVE_TIMEOUT = 300.0
 
@@ -39,23 +38,6 @@ class Resolution:
             if item.arch == arch:
                 return parse_pins(item.text)
         return {}
-
-
-def find_uv() -> str:
-    """uv from PATH, else the one installed beside this Python (a venv's bin), else the uv
-    Python package's binary."""
-    found = shutil.which("uv") or shutil.which("uv", path=str(Path(sys.executable).parent))
-    if found:
-        return found
-    try:
-        import uv  # type: ignore[import-not-found, unused-ignore]
-
-        return str(uv.find_uv_bin())
-    except (ImportError, FileNotFoundError):
-        raise DlboxError(
-            "Checking extra packages needs uv, and uv is not installed.",
-            "Install it with `pip install uv` (or `pipx install uv`), then run the command again.",
-        ) from None
 
 
 def locksets(lock_root: Path | None, python: str = "3.11") -> list[LockSet]:
@@ -83,7 +65,7 @@ def resolve_extras(
     """Resolve `requested` for each platform; raise ExtrasConflict with an explanation."""
     if not requested:
         return Resolution(())
-    uv = find_uv()
+    uv = find_uv("Checking extra packages")
     env = (
         {"SSL_CERT_FILE": str(ca_bundle)} if ca_bundle and "SSL_CERT_FILE" not in os.environ else {}
     )

@@ -81,7 +81,10 @@ def failure_hint(lines: list[str], ca: CaBundle) -> str:
         hint = "HTTPS failed inside the build: pass your proxy's CA with --ca-bundle PATH"
         return hint + (f" (dlbox used {ca.path} from {ca.source})." if ca.path else ".")
     if "temporary failure in name resolution" in text or "could not resolve" in text:
-        return "The build could not reach the network: try `--network host` (the default here)."
+        return (
+            "The build could not reach the network: build with host networking "
+            "(`dlbox config set build_network host`, the default; `dlbox build --network host`)."
+        )
     if "no space left" in text:
         return "The engine ran out of disk: free space (`docker system prune`) and retry."
     if (

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +15,7 @@ from dlbox.image.locks import (
     parse_pins,
     split_blocks,
 )
+from dlbox.uvtool import find_uv
 
 UV_VERSION_FOR_IMAGES = "0.13.9"
 LOCK_TIMEOUT = 600.0
@@ -51,16 +51,6 @@ class LockResult:
             "pins": self.pins,
             "notes": self.notes,
         }
-
-
-def find_uv() -> str:
-    uv = shutil.which("uv")
-    if not uv:
-        raise DlboxError(
-            "`dlbox lock` needs uv to resolve the environment, and uv is not on PATH.",
-            "Install it with `pip install uv` (or `pipx install uv`), then run `dlbox lock` again.",
-        )
-    return uv
 
 
 def _compile(
@@ -114,7 +104,7 @@ def lock_environment(
     python: str = "3.11",
 ) -> LockResult:
     """Resolve torch.in + course.in together, then split the result into layer files."""
-    uv = find_uv()
+    uv = find_uv("`dlbox lock`")
     src = env_dir()
     out_root = out_root or src / "locks"
     result = LockResult(out_dir=out_root, platforms=list(platforms))
