@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import shlex
 import sys
 import webbrowser
 from dataclasses import replace
 from pathlib import Path
 
 import typer
-from rich.markup import escape
 from rich.progress import (
     BarColumn,
     DownloadColumn,
@@ -21,21 +19,19 @@ from rich.progress import (
 from rich.table import Table
 
 from dlbox import process
-from dlbox.cli import console
+from dlbox.cli import console, explain_view
 from dlbox.cli.common import JSON_HELP, environment_engine, guarded, settings
 from dlbox.cli.data_cmd import ProgressEvents
 from dlbox.cli.progress import ensure_with_progress
 from dlbox.config import Settings
 from dlbox.engines.base import Engine
 from dlbox.errors import DlboxError, UsageError
-from dlbox.image.build import BuildResult, planned_environment
+from dlbox.image.build import BuildResult
 from dlbox.image.options import build_options
 from dlbox.launch import sessions
 from dlbox.launch.environment import environment_container, labels_for, plan_environment
-from dlbox.launch.explain import ExplainedFlag, explain
-from dlbox.launch.launcher import container_spec_for, list_sessions, session_specs, stop, up
-from dlbox.launch.options import UpOptions, env_options, up_options
-from dlbox.launch.ports import choose_port
+from dlbox.launch.launcher import list_sessions, stop, up
+from dlbox.launch.options import env_options, up_options
 from dlbox.launch.prepare import PrepareResult, prepare_project
 
 
@@ -66,32 +62,6 @@ def _flags(
 def prepare_environment(eng: Engine, cfg: Settings, quiet: bool) -> BuildResult:
     """The image (container engines) or the venv (local engine), with a live one-line status."""
     return ensure_with_progress(eng, build_options(cfg), quiet)
-
-
-def _dry_run(cfg: Settings, options: UpOptions, as_json: bool, brief: bool) -> None:
-    """What `up` would run, changing nothing: no build, no clone, no download, no folders."""
-    eng, choice = environment_engine(cfg)
-    build = build_options(cfg)
-    tag, present = planned_environment(eng, build)
-    # Without the image, the GPU probe runs in the base image (nothing is built for a dry run).
-    probe_image = None if present else build.spec.base_image
-    rows = _explain_rows(eng, tag, options, dry_run=True, probe_image=probe_image)
-    if as_json:
-        console.print_json(
-            {
-                "ok": True,
-                "dry_run": True,
-                "engine": choice.to_dict(),
-                "image": tag,
-                "image_present": present,
-                "explain": _explain_json(rows),
-            }
-        )
-        return
-    console.info(f"engine: {choice.name} ({choice.reason})")
-    if not present:
-        console.info(f"dry run: {tag} is not built yet; `up` would build it first")
-    _print_explain(rows, brief)
 
 
 def _project(cfg: Settings, *, fetch_data: bool, quiet: bool) -> PrepareResult:
@@ -179,7 +149,7 @@ def register(app: typer.Typer) -> None:
                 refresh_gpu_probe=reprobe,
             )
             if dry_run:
-                _dry_run(cfg, options, as_json, brief=not explain_)
+                explain_view.dry_run(cfg, options, as_json, brief=not explain_)
                 return
             project = _project(cfg, fetch_data=not no_data, quiet=as_json)
             if project.course_subdir != options.env.course_subdir:
@@ -187,14 +157,16 @@ def register(app: typer.Typer) -> None:
                     options, env=replace(options.env, course_subdir=project.course_subdir)
                 )
             eng, image, prepared = _engine_and_image(cfg, as_json)
-            rows = _explain_rows(eng, image, options, dry_run=False) if explain_ else None
+            rows = (
+                explain_view.explain_rows(eng, image, options, dry_run=False) if explain_ else None
+            )
             if rows and not as_json:
-                _print_explain(rows, brief=False)
+                explain_view.print_explain(rows, brief=False)
             result = up(eng, image, options, prepared)
             if as_json:
                 doc = {"ok": True, **result.to_dict(), "project": project.to_dict()}
                 if rows:
-                    doc["explain"] = _explain_json(rows)
+                    doc["explain"] = explain_view.explain_json(rows)
                 console.print_json(doc)
                 return
             for warning in project.warnings:
@@ -383,44 +355,3 @@ def _pick_session(eng: Engine, name: str | None) -> str:
         "Several sessions run and none belongs to this project.",
         "Name one: " + ", ".join(s.name for s in found),
     )
-
-
-ExplainRows = list[tuple[list[str], list[ExplainedFlag]]]
-
-
-def _explain_rows(
-    eng: Engine, image: str, options: UpOptions, *, dry_run: bool, probe_image: str | None = None
-) -> ExplainRows:
-    """The exact engine command per session, each flag explained. A dry run changes nothing on
-    the host (no folders made); a running session shows the command that started it."""
-    plan = plan_environment(
-        eng, image, options.env, create_folders=not dry_run, probe_image=probe_image
-    )
-    current = {s.name: s for s in list_sessions(eng) if s.running}
-    taken = {s.port for s in current.values()}
-    rows: ExplainRows = []
-    for name, gpu in session_specs(plan, options):
-        if name in current:
-            port = current[name].port
-        else:
-            port = choose_port(options.host, options.port, taken).port
-        taken.add(port)
-        spec = container_spec_for(plan, image, name, gpu, port, options.host)
-        argv = eng.run_argv(spec)
-        rows.append((argv, explain(argv, plan, spec)))
-    return rows
-
-
-def _explain_json(rows: ExplainRows) -> list[dict[str, object]]:
-    return [{"argv": a, "explained": [e.to_dict() for e in ex]} for a, ex in rows]
-
-
-def _print_explain(rows: ExplainRows, brief: bool) -> None:
-    for argv, explained in rows:
-        console.out.print(escape(shlex.join(argv)))
-        if brief:
-            continue
-        console.out.print()
-        for item in explained:
-            shown = escape(f"{item.flag} {item.value}".strip())
-            console.out.print(f"  [bold]{shown}[/bold]\n      {escape(item.why)}")
