@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import http.server
+import json
 import os
 import socket
 import subprocess
 import sys
+import threading
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -84,3 +89,31 @@ def docker(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]
         timeout=timeout,
         check=False,
     )
+
+
+class _FakeJupyterHandler(http.server.BaseHTTPRequestHandler):
+    """Answers /api like a Jupyter Server (what a host Jupyter masking a port looks like)."""
+
+    def do_GET(self) -> None:
+        body = json.dumps({"version": "2.14.2"}).encode()
+        self.send_response(200 if self.path.startswith("/api") else 404)
+        self.send_header("Server", "TornadoServer/6.4")
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def fake_jupyter_server() -> Iterator[int]:
+    """A fake host Jupyter on a free loopback port; yields the port."""
+    server = http.server.HTTPServer(("127.0.0.1", 0), _FakeJupyterHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield int(server.server_address[1])
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -8,9 +8,7 @@ import os
 import shutil
 import socket
 import subprocess
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
@@ -18,37 +16,19 @@ from dlbox.doctor import CHECK_IDS, CheckResult, Facts, run_doctor
 from dlbox.engines.detect import candidate_clients
 from dlbox.engines.docker import DockerEngine
 from dlbox.launch.shm import auto_shm_bytes, human
-from tests.helpers import dlbox
+from tests.helpers import dlbox, fake_jupyter_server
 
 pytestmark = pytest.mark.engine
 
 
-class _Jupyter(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        body = b'{"version": "2.14.2"}'
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 @pytest.fixture
 def host_jupyter() -> Iterator[int]:
-    server = HTTPServer(("127.0.0.1", 0), _Jupyter)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield server.server_address[1]
-    finally:
-        server.shutdown()
-        server.server_close()
+    with fake_jupyter_server() as port:
+        yield port
 
 
 def _has_buildx(path: str) -> bool:
-    done = subprocess.run([path, "buildx", "version"], capture_output=True, timeout=30,
-                          check=False)
+    done = subprocess.run([path, "buildx", "version"], capture_output=True, timeout=30, check=False)
     return done.returncode == 0
 
 
@@ -129,7 +109,14 @@ def test_cli_json_names_a_host_jupyter(docker_engine: DockerEngine, host_jupyter
 def test_cli_text_table(docker_engine: DockerEngine) -> None:
     run = dlbox("doctor", "--fix-hints", timeout=400)
     assert run.code in (0, 1)
-    for title in ("Container engine", "BuildKit", "NVIDIA driver", "GPU in containers",
-                  "Shared memory", "Jupyter port", "PyPI reachable"):
+    for title in (
+        "Container engine",
+        "BuildKit",
+        "NVIDIA driver",
+        "GPU in containers",
+        "Shared memory",
+        "Jupyter port",
+        "PyPI reachable",
+    ):
         assert title in run.stdout
     assert " ok, " in run.stderr and " fail, " in run.stderr

@@ -2,44 +2,23 @@
 
 from __future__ import annotations
 
-import json
 import os
 import socket
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import pytest
 
 from dlbox.doctor.checks_host import check_port
+from tests.helpers import fake_jupyter_server
 
 from .fakes import make_facts
 
 
-class _FakeJupyter(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        body = json.dumps({"version": "2.14.2"}).encode()
-        self.send_response(200 if self.path.startswith("/api") else 404)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 @pytest.fixture
 def fake_jupyter() -> Iterator[int]:
-    server = HTTPServer(("127.0.0.1", 0), _FakeJupyter)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server.server_address[1]
-    finally:
-        server.shutdown()
-        server.server_close()
+    with fake_jupyter_server() as port:
+        yield port
 
 
 def _free_port() -> int:

@@ -1,14 +1,12 @@
 from __future__ import annotations
 
-import http.server
-import json
 import socket
-import threading
 from collections.abc import Iterator
 
 import pytest
 
 from dlbox.launch.ports import choose_port, port_status
+from tests.helpers import fake_jupyter_server
 
 
 def free_port() -> int:
@@ -26,24 +24,10 @@ def listener() -> Iterator[int]:
     sock.close()
 
 
-class FakeJupyter(http.server.BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        body = json.dumps({"version": "2.14.0"}).encode()
-        self.send_response(200)
-        self.send_header("Server", "TornadoServer/6.4")
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 @pytest.fixture
 def fake_jupyter() -> Iterator[int]:
-    server = http.server.HTTPServer(("127.0.0.1", 0), FakeJupyter)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield int(server.server_address[1])
-    server.shutdown()
+    with fake_jupyter_server() as port:
+        yield port
 
 
 def test_free_port_is_kept() -> None:
