@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import dlbox, docker, free_port_block, http_status
+from tests.helpers import CliRun, dlbox, docker, free_port_block, http_status
 
 pytestmark = pytest.mark.e2e
 URL = re.compile(r"http://127\.0\.0\.1:(\d+)/lab\?token=([0-9a-f]+)")
@@ -44,6 +44,22 @@ class Project:
         match = URL.search(run.stdout)
         assert match, run.output
         return int(match.group(1)), match.group(2), run.output
+
+    def run(self, *command: str, shm_size: str | None = None) -> CliRun:
+        """`dlbox run` in this project's environment, on the CPU."""
+        shm = ("--shm-size", shm_size) if shm_size else ()
+        return dlbox(
+            "run",
+            "--code-dir",
+            str(self.code),
+            "--data-dir",
+            str(self.data),
+            "--gpus",
+            "none",
+            *shm,
+            "--",
+            *command,
+        )
 
     def session(self) -> str:
         listed = json.loads(dlbox("ps", "--json").stdout)
@@ -128,20 +144,7 @@ def test_shm_size_and_dataloader_workers(project: Project) -> None:
     from dlbox.launch.shm import auto_shm_bytes
 
     project.code.mkdir(parents=True, exist_ok=True)
-    shm = dlbox(
-        "run",
-        "--code-dir",
-        str(project.code),
-        "--data-dir",
-        str(project.data),
-        "--gpus",
-        "none",
-        "--",
-        "df",
-        "-B1",
-        "--output=size",
-        "/dev/shm",
-    )
+    shm = project.run("df", "-B1", "--output=size", "/dev/shm")
     assert shm.code == 0, shm.output
     assert int(shm.stdout.split()[-1]) == auto_shm_bytes()
     script = project.code / "loader.py"
@@ -156,34 +159,10 @@ def test_shm_size_and_dataloader_workers(project: Project) -> None:
         "    assert b.shape == (64, 3, 224, 224); n += 1\n"
         "print('batches', n)\n"
     )
-    ok = dlbox(
-        "run",
-        "--code-dir",
-        str(project.code),
-        "--data-dir",
-        str(project.data),
-        "--gpus",
-        "none",
-        "--",
-        "python",
-        "/code/loader.py",
-    )
+    ok = project.run("python", "/code/loader.py")
     assert ok.code == 0 and "batches 4" in ok.stdout, ok.output
     # The control: Docker's default 64 MB /dev/shm kills the same loader.
-    small = dlbox(
-        "run",
-        "--code-dir",
-        str(project.code),
-        "--data-dir",
-        str(project.data),
-        "--gpus",
-        "none",
-        "--shm-size",
-        "64m",
-        "--",
-        "python",
-        "/code/loader.py",
-    )
+    small = project.run("python", "/code/loader.py", shm_size="64m")
     assert small.code != 0
     assert "shared memory" in small.output or "Bus error" in small.output, small.output
 

@@ -1,20 +1,5 @@
-"""Config tests run in an empty working folder, so no dlbox.toml from the checkout leaks in."""
+"""These tests run in an empty working folder, so no dlbox.toml from the checkout leaks in."""
 
-from __future__ import annotations
+from tests.unit.workdir import user_file, workdir
 
-from pathlib import Path
-
-import pytest
-
-
-@pytest.fixture(autouse=True)
-def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "work"
-    folder.mkdir()
-    monkeypatch.chdir(folder)
-    return folder
-
-
-@pytest.fixture()
-def user_file(isolated_dlbox_home: Path) -> Path:
-    return isolated_dlbox_home / "config.toml"
+__all__ = ["user_file", "workdir"]
