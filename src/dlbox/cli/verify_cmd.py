@@ -46,8 +46,8 @@ def _options(engine: Engine, cfg: Settings, image: str, notebooks: list[Path], p
     gpu: GpuRequest = plan.gpu.request
     return VerifyOptions(notebooks=tuple(notebooks), image=image, profile=profile,
                          cell_timeout=timeout, code_dir=plan.options.code_dir,
-                         data_dir=plan.options.data_dir, gpu=gpu,
-                         shm_bytes=plan.options.shm_bytes)
+                         data_dir=plan.options.data_dir, gpu=gpu, gpus=plan.gpu.gpus,
+                         shm_bytes=plan.options.shm_bytes, ipc_host=plan.options.ipc_host)
 
 
 class _Live:

@@ -121,14 +121,19 @@ def environment_container(
     detach: bool = True,
     remove: bool = False,
     interactive: bool = False,
+    workdir: str | None = None,
+    network: str | None = None,
 ) -> ContainerSpec:
+    """workdir: where the start script and Jupyter work (default: the course folder in /code);
+    network: e.g. "none" for an offline run."""
     options = plan.options
     request = gpu or plan.gpu.request
+    course_dir = workdir or options.container_workdir
     env = [
         ("CUDA_VISIBLE_DEVICES", visible_devices(request, len(plan.gpu.gpus))),
         ("DLBOX_CODE_DIR", "/code"),
         ("DLBOX_DATA_DIR", "/data"),
-        ("DLBOX_COURSE_DIR", options.container_workdir),
+        ("DLBOX_COURSE_DIR", course_dir),
         ("DLBOX_PORT", str(CONTAINER_PORT)),
         *extra_env,
     ]
@@ -146,7 +151,7 @@ def environment_container(
         labels=tuple(labels),
         ports=tuple(ports),
         user=plan.user.spec,
-        workdir=options.container_workdir,
+        workdir=course_dir,
         shm_size_bytes=None if options.ipc_host else options.shm_bytes,
         ipc_host=options.ipc_host,
         gpu=request,
@@ -154,4 +159,5 @@ def environment_container(
         detach=detach,
         remove=remove,
         interactive=interactive,
+        network=network,
     )

@@ -48,7 +48,9 @@ class VerifyOptions:
     data_dir: Path | None = None  # mounted at /data (smoke: a seeded scratch folder)
     out_dir: Path | None = None  # where executed notebooks and report.json land
     gpu: GpuRequest = field(default_factory=GpuRequest)
+    gpus: tuple[str, ...] = ()  # the GPUs the probe found (CUDA_VISIBLE_DEVICES counts them)
     shm_bytes: int | None = None
+    ipc_host: bool = False
     keep_work: bool = False  # keep the lessons' scratch folder (exported models)
 
     @property

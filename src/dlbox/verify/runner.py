@@ -21,10 +21,11 @@ from pathlib import Path
 from typing import Any
 
 from dlbox import paths
-from dlbox.engines.base import ContainerSpec, Engine, GpuRequest, Mount
+from dlbox.engines.base import ContainerSpec, Engine, Mount
+from dlbox.engines.gpus import GpuDecision
 from dlbox.errors import DlboxError, UsageError
-from dlbox.image.render import HOME
-from dlbox.launch.gpu_select import visible_devices
+from dlbox.launch.environment import EnvPlan, environment_container, labels_for
+from dlbox.launch.options import EnvOptions
 from dlbox.launch.shm import auto_shm_bytes
 from dlbox.launch.user import invoking_user
 from dlbox.verify.model import (
@@ -133,40 +134,35 @@ def profile_env(profile: str) -> list[tuple[str, str]]:
     return env
 
 
-def gpu_env(gpu: GpuRequest) -> list[tuple[str, str]]:
-    """CUDA_VISIBLE_DEVICES when the request names GPUs (or none: then torch sees no GPU even
-    where the host has some); with all GPUs it is left unset."""
-    if gpu.enabled and not gpu.devices:
-        return []
-    return [("CUDA_VISIBLE_DEVICES", visible_devices(gpu, 0))]
-
-
 def _environment_spec(options: VerifyOptions, *, name: str, command: tuple[str, ...],
                       code_dir: Path, data_dir: Path, home_dir: Path, extra_mounts: list[Mount],
                       extra_env: list[tuple[str, str]]) -> ContainerSpec:
-    """The environment as `up` runs it (user, shm, /code, /data, home, GPUs), run to completion.
+    """The environment exactly as `up` runs it (launch.environment: user, shm or --ipc host,
+    /code, /data, GPUs and CUDA_VISIBLE_DEVICES, owner label), run to completion.
 
     The home and the course folder (where the data link goes) are scratch folders under the work
     folder, so a verify run never rewrites the user's fastai config or links smoke data into the
-    code folder. Kept in one place so it can be swapped for the launcher's common environment spec.
+    code folder; the smoke profile runs with no network.
     """
-    user = invoking_user()
-    return ContainerSpec(
+    env_options = EnvOptions(
+        code_dir=code_dir,
+        data_dir=data_dir,
+        shm_bytes=None if options.ipc_host else (options.shm_bytes or auto_shm_bytes()),
+        ipc_host=options.ipc_host,
+    )
+    decision = GpuDecision(options.gpu, options.gpus, "from dlbox verify's options")
+    plan = EnvPlan(env_options, invoking_user(), decision, home_dir)
+    return environment_container(
+        plan,
+        options.image,
         name=name,
-        image=options.image,
         command=command,
-        mounts=(Mount(code_dir, "/code"), Mount(data_dir, "/data"), Mount(home_dir, HOME),
-                *extra_mounts),
-        env=(("DLBOX_CODE_DIR", "/code"), ("DLBOX_DATA_DIR", "/data"),
-             ("DLBOX_COURSE_DIR", WORK_DIR), *gpu_env(options.gpu), *extra_env),
-        labels=(("io.dlbox.kind", "verify"),),
-        user=user.spec,
-        workdir=WORK_DIR,
-        shm_size_bytes=options.shm_bytes or auto_shm_bytes(),
-        gpu=options.gpu,
-        init=True,
+        extra_mounts=extra_mounts,
+        extra_env=extra_env,
+        labels=labels_for("verify", plan),
         detach=False,
         remove=True,
+        workdir=WORK_DIR,
         network="none" if options.profile == "smoke" else None,
     )
 
