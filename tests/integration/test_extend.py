@@ -171,3 +171,24 @@ def test_quick_benchmark_runs(docker_engine: DockerEngine, tmp_path: Path) -> No
     for row in ("cold build", "rebuild after one package", "image size", "download"):
         assert row in done.stdout, done.stdout
     assert "| cold build" in report.read_text()
+
+
+def test_extras_from_an_extra_index(docker_engine: DockerEngine, project: Path) -> None:
+    """[extras] extra_index_urls reaches both the resolution (`dlbox add`) and the build."""
+    index = "https://pypi.org/simple"  # the only index these machines reach, named explicitly
+    (project / "dlbox.toml").write_text(f'[extras]\nextra_index_urls = ["{index}"]\n')
+    added = dlbox("add", "colorama", cwd=project)
+    assert added.code == 0, added.output
+    built = build(project)
+    tag = str(built["tag"])
+    try:
+        log = Path(str(built["log_path"])).read_text()
+        assert f"--extra-index-url {index}" in log
+        run = docker("run", "--rm", "--entrypoint", VENV_PY, tag, "-c", "import colorama")
+        assert run.returncode == 0, run.stderr
+    finally:
+        docker("rmi", tag)
+    bad = project / "dlbox.toml"
+    bad.write_text('[extras]\nextra_index_urls = ["https://me:pw@pypi.org/simple"]\n')
+    refused = dlbox("build", cwd=project)
+    assert refused.code == 2 and "credentials" in refused.output and "pw@" not in refused.output

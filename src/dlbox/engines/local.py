@@ -89,7 +89,7 @@ class LocalEngine:
                 "Use `--engine docker` (or podman), or move those extras to [extras] pip.",
             )
         result = local_env.ensure_venv(
-            options.spec.extras.pip, on_line, rebuild=options.rebuild, ca_file=options.ca.path
+            _pip_args(options), on_line, rebuild=options.rebuild, ca_file=options.ca.path
         )
         return BuildResult(
             tag=str(result.path),
@@ -103,7 +103,7 @@ class LocalEngine:
         )
 
     def planned_environment(self, options: BuildOptions) -> tuple[str, bool]:
-        venv = local_env.plan_venv(options.spec.extras.pip)
+        venv = local_env.plan_venv(_pip_args(options))
         return str(venv.path), local_env.venv_complete(venv.path)
 
     def build(self, request: BuildRequest, on_line: Callable[[str], None], log_path: Path) -> int:
@@ -334,6 +334,15 @@ class LocalEngine:
             return [ProbeOutcome("host", True, gpus, "GPUs listed by the host's nvidia-smi")]
         why = (done.stderr or done.stdout).strip().splitlines()
         return [ProbeOutcome("host", False, (), why[-1][:200] if why else "nvidia-smi saw no GPU")]
+
+
+def _pip_args(options: BuildOptions) -> tuple[str, ...]:
+    """The pip extras for uv, after the extra indexes they may come from (dlbox.toml)."""
+    extras = options.spec.extras
+    if not extras.pip:
+        return ()
+    index = tuple(arg for url in extras.extra_index_urls for arg in ("--extra-index-url", url))
+    return (*index, *extras.pip)
 
 
 def _matches(labels: dict[str, str], want: str) -> bool:

@@ -8,6 +8,7 @@ installs exactly dlbox.lock's pins in the extras layer, on top of untouched envi
 from __future__ import annotations
 
 import os
+import urllib.parse
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +26,7 @@ from dlbox.image.spec import Extras
 # Another locked environment (a folder of linux-<arch> lock folders, or one of them) instead of
 # the one shipped with dlbox: for tests and benchmarks that build a tiny environment.
 LOCK_ROOT_ENV = "DLBOX_LOCK_ROOT"
-KEYS = ("pip", "apt", "dockerfile")
+KEYS = ("pip", "apt", "dockerfile", "extra_index_urls")
 
 
 def lock_root_override(environ: Mapping[str, str] | None = None) -> Path | None:
@@ -71,6 +72,23 @@ def read_extras(project_file: Path) -> dict[str, list[str]]:
     return extras_table(data.get("extras", {}), str(project_file))
 
 
+def check_index_url(url: str, where: str) -> None:
+    """An extra package index: http(s) or file, and no credentials (they would be written into
+    the Dockerfile, and so into the image's history)."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https", "file") or not (parts.netloc or parts.path):
+        raise ConfigError(
+            f"[extras] extra_index_urls in {where}: {url!r} is not a package index URL.",
+            'Write it as extra_index_urls = ["https://my.index/simple"].',
+        )
+    if parts.username or parts.password:
+        raise ConfigError(
+            f"[extras] extra_index_urls in {where} holds credentials ({parts.hostname}).",
+            "Remove them from the URL: they would be stored in the image's build history. "
+            "Use an index that needs no login, or a proxy that adds it.",
+        )
+
+
 def extras_table(raw: Any, where: str) -> dict[str, list[str]]:
     if not isinstance(raw, dict):
         raise ConfigError(f"[extras] in {where} is not a table.", "Write it as `[extras]`.")
@@ -83,6 +101,8 @@ def extras_table(raw: Any, where: str) -> dict[str, list[str]]:
                 f'Write it as {key} = ["..."].',
             )
         out[key] = list(value)
+    for url in out["extra_index_urls"]:
+        check_index_url(url, where)
     unknown = sorted(set(raw) - set(KEYS))
     if unknown:
         raise ConfigError(
@@ -115,7 +135,9 @@ def change_extras(
     if key == "pip":
         for item in after:
             req.check_requirement(item)  # hand-written entries must be valid too
-        resolution = resolve_extras(after, lock_root, ca_bundle=ca_bundle)  # raises: no writes
+        resolution = resolve_extras(  # raises: nothing is written
+            after, lock_root, ca_bundle=ca_bundle, extra_index_urls=current["extra_index_urls"]
+        )
         if after:
             write_lock(lock_file, ExtrasLock(tuple(after), resolution.locked))
             pins = resolution.pins(resolution.locked[0].arch) if resolution.locked else {}
@@ -141,6 +163,7 @@ def project_extras(cfg: Settings) -> Extras:
         pip=tuple(table["pip"]),
         apt=tuple(table["apt"]),
         dockerfile=tuple(table["dockerfile"]),
+        extra_index_urls=tuple(table["extra_index_urls"]),
         pip_locked=locked.platforms if locked else (),
     )
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,6 +62,7 @@ def resolve_extras(
     *,
     python: str = "3.11",
     ca_bundle: Path | None = None,
+    extra_index_urls: Sequence[str] = (),
 ) -> Resolution:
     """Resolve `requested` for each platform; raise ExtrasConflict with an explanation."""
     if not requested:
@@ -85,6 +87,7 @@ def resolve_extras(
                 "--generate-hashes", "--no-annotate", "--no-header", "--quiet",
                 "--color", "never",
                 "-o", str(tmp / "out.txt"),
+                *(arg for url in extra_index_urls for arg in ("--extra-index-url", url)),
             ]  # fmt: skip
             try:
                 done = process.run(argv, timeout=RESOLVE_TIMEOUT, check=False, env=env)

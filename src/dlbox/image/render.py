@@ -73,6 +73,7 @@ def render_dockerfile(
         apt_packages=BASE_APT_PACKAGES,
         layers=[{"file": name, "title": title} for name, title in LAYERS],
         extra_apt=list(spec.extras.apt),
+        extra_index_urls=list(spec.extras.extra_index_urls),
         extra_pip=[] if locked is not None else list(spec.extras.pip),
         extra_pip_locked=bool(locked and parse_pins(locked)),
         extra_lines=list(spec.extras.dockerfile),

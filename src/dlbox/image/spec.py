@@ -32,6 +32,8 @@ class Extras:
     pip: tuple[str, ...] = ()
     apt: tuple[str, ...] = ()
     dockerfile: tuple[str, ...] = ()
+    # More package indexes for the pip extras (PyPI stays the main one), e.g. a private index.
+    extra_index_urls: tuple[str, ...] = ()
     # dlbox.lock's pins for `pip`; used only where arch and base digest match the build's.
     pip_locked: tuple[LockedExtras, ...] = ()
 
