@@ -118,7 +118,7 @@ class LocalEngine:
         if not local_env.venv_complete(venv):
             raise DlboxError(
                 f"The local environment {venv} is missing or incomplete.",
-                "Run `dlbox up --engine local` (or `dlbox build`) to create it again.",
+                "Run `dlbox up --engine local` to create it again.",
             )
         return venv
 
