@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import errno
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -85,3 +87,37 @@ class BuildError(DlboxError):
         data = super().to_dict()
         data["relevant"] = self.relevant
         return data
+
+
+class NotWritable(DlboxError):
+    """A folder dlbox must write in is read-only (mount, permissions, or someone else's)."""
+
+
+READ_ONLY_ERRNOS = frozenset({errno.EROFS, errno.EACCES, errno.EPERM})
+
+
+def not_writable(exc: OSError, fix: str = "") -> NotWritable:
+    """The one message for a write refused by the file system: which folder, and how to fix it."""
+    target = Path(exc.filename) if exc.filename else None
+    folder = target.parent if target is not None else None
+    where = f"in {folder}" if folder is not None else "a file"
+    first = (
+        f"Make {folder} writable (`chmod u+w {folder}`, or remount it read-write)"
+        if folder is not None
+        else "Make the folder writable"
+    )
+    return NotWritable(
+        f"Cannot write {where}: {exc.strerror or exc} (it is read-only or not yours).",
+        f"{first}{', or ' + fix if fix else ''}.",
+    )
+
+
+@contextmanager
+def writes_under(fix: str = "") -> Iterator[None]:
+    """Turn read-only/permission OSErrors raised inside into NotWritable (naming the folder)."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno in READ_ONLY_ERRNOS:
+            raise not_writable(exc, fix) from None
+        raise

@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from dlbox import redact
 from dlbox.errors import ProcessError, ProcessTimeout
 
 STDERR_TAIL_LINES = 20
@@ -30,11 +31,12 @@ class Completed:
     seconds: float
 
 
-def redact_text(text: str, secrets: Sequence[str]) -> str:
+def redact_text(text: str, secrets: Sequence[str] = ()) -> str:
+    """Mask the given secrets and any URL credentials or secret URL parameters (dlbox.redact)."""
     for secret in secrets:
         if secret:
-            text = text.replace(secret, "***")
-    return text
+            text = text.replace(secret, redact.MASK)
+    return redact.redact_text(text)
 
 
 def redact_argv(argv: Sequence[str], secrets: Sequence[str]) -> list[str]:

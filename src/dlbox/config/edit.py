@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from dlbox import paths
-from dlbox.config.keys import KEYS, Key, coerce
+from dlbox.config.keys import KEYS, coerce, invalid
 from dlbox.config.load import PROJECT_FILE, Settings, read_toml
 from dlbox.config.write import write_toml
 from dlbox.errors import ConfigError
@@ -26,8 +26,12 @@ class SetResult:
     previous: object | None
 
     def to_dict(self) -> dict[str, object]:
-        return {"file": str(self.file), "key": self.key, "value": _plain(self.value),
-                "previous": _plain(self.previous)}
+        return {
+            "file": str(self.file),
+            "key": self.key,
+            "value": _plain(self.value),
+            "previous": _plain(self.previous),
+        }
 
 
 @dataclass(frozen=True)
@@ -37,9 +41,11 @@ class InitResult:
     created: list[Path] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, object]:
-        return {"file": str(self.file),
-                "written": {k: _plain(v) for k, v in self.written.items()},
-                "created": [str(p) for p in self.created]}
+        return {
+            "file": str(self.file),
+            "written": {k: _plain(v) for k, v in self.written.items()},
+            "created": [str(p) for p in self.created],
+        }
 
 
 def _plain(value: object) -> object:
@@ -54,18 +60,6 @@ def unknown_key(name: str, where: str) -> ConfigError:
     )
 
 
-def _check(key: Key, value: object) -> None:
-    """Checks beyond the type: raise ValueError with what was expected."""
-    if key.name == "port" and isinstance(value, int) and not 1 <= value <= 65535:
-        raise ValueError(f"expected a port number from 1 to 65535, got {value}")
-    if key.name == "gpus" and isinstance(value, str):
-        text = value.strip().lower()
-        parts = [p.strip() for p in text.split(",") if p.strip()]
-        listed = bool(parts) and all(p.isdigit() for p in parts)
-        if text not in ("auto", "all", "none") and not listed:
-            raise ValueError(f"expected auto, all, none or GPU indices such as 0,1, got {value!r}")
-
-
 def validated(name: str, raw: object, where: str, *, absolute: bool = True) -> object:
     """The value `raw` for setting `name`, typed and checked, or a ConfigError naming the key,
     where it was going and how to fix it."""
@@ -74,13 +68,8 @@ def validated(name: str, raw: object, where: str, *, absolute: bool = True) -> o
         raise unknown_key(name, where)
     try:
         value = coerce(key, raw, where)
-        _check(key, value)
     except ValueError as exc:
-        raise ConfigError(
-            f"Setting {name!r} for {where}: {exc}.",
-            f"Use a valid value ({key.help})"
-            + (f": one of {', '.join(key.choices)}." if key.choices else "."),
-        ) from exc
+        raise invalid(name, where, str(exc)) from None
     if isinstance(value, Path) and absolute:
         value = value.expanduser().absolute()
     return value
@@ -104,7 +93,7 @@ def set_setting(name: str, raw: object, *, file: Path | None = None) -> SetResul
     target = (file or paths.config_file()).expanduser()
     # A project file may hold relative folders (kept as written, so the project stays portable).
     project = target.name == PROJECT_FILE
-    value = validated(name, raw, str(target), absolute=not project)
+    value = validated(name, raw, "`dlbox config set`", absolute=not project)
     if name in FOLDER_KEYS:
         assert isinstance(value, Path)
         folder = target.parent / value if project else value
@@ -132,8 +121,11 @@ def init_config(answers: Mapping[str, object], *, file: Path | None = None) -> I
     """`dlbox init`: validate the answers, create the code and data folders, and merge the
     answers into the user config file (other keys survive)."""
     target = (file or paths.config_file()).expanduser()
-    values = {name: validated(name, raw, f"dlbox init ({target})")
-              for name, raw in answers.items() if raw is not None}
+    values = {
+        name: validated(name, raw, f"dlbox init ({target})")
+        for name, raw in answers.items()
+        if raw is not None
+    }
     data = _read(target)  # read first: a broken file stops us before we touch anything
     created: list[Path] = []
     for name in FOLDER_KEYS:
@@ -175,23 +167,35 @@ def check_folder(name: str, folder: Path, source: str, *, explicit: bool) -> Non
     missing is most likely a typo or an unmounted disk, so that is an error too."""
     label = f"{name} = {folder} (from {source})"
     if folder.exists() and not folder.is_dir():
-        raise ConfigError(f"{label} is a file, not a folder.",
-                          _fix(name, source, f"Move {folder} out of the way"))
+        raise ConfigError(
+            f"{label} is a file, not a folder.", _fix(name, source, f"Move {folder} out of the way")
+        )
     if folder.is_dir():
         if not os.access(folder, os.W_OK | os.X_OK):
-            raise ConfigError(f"{label} is not writable by you.",
-                              _fix(name, source, f"Fix its permissions (chmod u+rwx {folder})"))
+            raise ConfigError(
+                f"{label} is not writable by you.",
+                _fix(name, source, f"Fix its permissions (chmod u+rwx {folder})"),
+            )
         return
     parent = folder.parent
     if explicit and not parent.is_dir():
-        raise ConfigError(f"{label}: its parent folder {parent} does not exist.",
-                          _fix(name, source, f"Create it (mkdir -p {parent})"))
+        raise ConfigError(
+            f"{label}: its parent folder {parent} does not exist.",
+            _fix(name, source, f"Create it (mkdir -p {parent})"),
+        )
     ancestor = parent
     while not ancestor.exists() and ancestor != ancestor.parent:
         ancestor = ancestor.parent
-    if not ancestor.is_dir() or not os.access(ancestor, os.W_OK | os.X_OK):
-        raise ConfigError(f"{label} does not exist and cannot be created inside {ancestor}.",
-                          _fix(name, source, f"Create {folder} yourself"))
+    if not ancestor.is_dir():
+        raise ConfigError(
+            f"{label} cannot be created: {ancestor} is a file, not a folder.",
+            _fix(name, source, f"Move {ancestor} out of the way"),
+        )
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        raise ConfigError(
+            f"{label} does not exist and cannot be created inside {ancestor}.",
+            _fix(name, source, f"Create {folder} yourself"),
+        )
 
 
 def validate_folders(settings: Settings) -> None:
@@ -200,14 +204,3 @@ def validate_folders(settings: Settings) -> None:
     for name in FOLDER_KEYS:
         source = settings.source(name)
         check_folder(name, Path(settings[name]), source, explicit=source != "default")
-
-
-def ensure_folders(settings: Settings) -> list[Path]:
-    """Validate, then create code_dir and data_dir when missing. Returns the folders created."""
-    validate_folders(settings)
-    created = []
-    for name in FOLDER_KEYS:
-        folder = Path(settings[name])
-        if not folder.is_dir():
-            created.append(make_folder(name, folder, settings.source(name)))
-    return created

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -10,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from dlbox import paths
-from dlbox.config.keys import KEYS, coerce
+from dlbox.config.keys import KEYS, coerce, invalid
 from dlbox.errors import ConfigError
 
 if sys.version_info >= (3, 11):
@@ -67,16 +68,33 @@ def find_project_file(start: Path | None = None) -> Path | None:
     return None
 
 
+UTF8_BOM = b"\xef\xbb\xbf"
+
+
 def read_toml(path: Path) -> dict[str, Any]:
     try:
-        with open(path, "rb") as fh:
-            data: dict[str, Any] = tomllib.load(fh)
-            return data
+        raw = path.read_bytes()
+        bom = len(UTF8_BOM) if raw.startswith(UTF8_BOM) else 0  # Notepad writes one; TOML has none
+        data: dict[str, Any] = tomllib.loads(raw[bom:].decode("utf-8"))
+        return data
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(
             f"{path} is not valid TOML: {exc}.",
             f"Fix the syntax at the position named (or delete {path} to start over).",
         ) from exc
+    except UnicodeDecodeError as exc:
+        line = _line_at(path, bom + exc.start)
+        raise ConfigError(
+            f"{path} is not UTF-8 text (byte {bom + exc.start}{line}).",
+            f"Save it as UTF-8 (or delete {path} to start over).",
+        ) from None
+    except RecursionError:
+        raise ConfigError(
+            f"{path} nests tables or arrays too deeply to be a dlbox settings file.",
+            f"dlbox settings are flat `key = value` lines: fix {path} (or delete it).",
+        ) from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path} is a folder, not a settings file.", f"Remove {path}.") from None
     except OSError as exc:
         raise ConfigError(f"Cannot read {path}: {exc.strerror}.", "Check its permissions.") from exc
 
@@ -92,7 +110,7 @@ def _apply(
         if allow_tables and name in PROJECT_TABLES:
             continue
         key = KEYS.get(name)
-        where = f"{file}" if file else source
+        where = _where(file, name) if file else source
         if key is None:
             close = [k for k in KEYS if k.startswith(name[:3])] or sorted(KEYS)
             raise ConfigError(
@@ -103,21 +121,28 @@ def _apply(
         try:
             values[name] = Value(coerce(key, item, source), source)
         except ValueError as exc:
-            raise ConfigError(
-                f"Setting {name!r} in {where}: {exc}.",
-                f"Set it to a valid value, e.g. `dlbox config set {name} "
-                f"{_example(key.name)}` ({key.help}).",
-            ) from exc
+            raise invalid(name, where, str(exc)) from None
 
 
-def _example(name: str) -> str:
-    key = KEYS[name]
-    if key.choices:
-        return key.choices[0]
-    default = key.default()
-    if isinstance(default, list):
-        return "a,b"
-    return str(default) if default != "" else "VALUE"
+def _line_at(path: Path, offset: int) -> str:
+    try:
+        number = path.read_bytes()[:offset].count(b"\n") + 1
+    except OSError:
+        return ""
+    return f", line {number}"
+
+
+def _where(file: Path, name: str) -> str:
+    """`FILE line N` for the line that sets `name` (just FILE when it cannot be found)."""
+    try:
+        lines = file.read_text(encoding="utf-8-sig", errors="replace").splitlines()
+    except OSError:
+        return str(file)
+    pattern = re.compile(rf"^\s*(?:{re.escape(name)}|\"{re.escape(name)}\")\s*=")
+    for number, line in enumerate(lines, 1):
+        if pattern.match(line):
+            return f"{file} line {number}"
+    return str(file)
 
 
 def load_settings(

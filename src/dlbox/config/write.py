@@ -14,8 +14,15 @@ from pathlib import Path
 from dlbox.errors import ConfigError
 
 _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
-_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f",
-            "\r": "\\r"}
+_ESCAPES = {
+    '"': '\\"',
+    "\\": "\\\\",
+    "\b": "\\b",
+    "\t": "\\t",
+    "\n": "\\n",
+    "\f": "\\f",
+    "\r": "\\r",
+}
 
 
 def _string(text: str) -> str:
@@ -80,8 +87,15 @@ def dumps(data: Mapping[str, object]) -> str:
 
 def write_atomic(path: Path, text: str) -> Path:
     """Replace path with text atomically (same-folder temp file, fsync, rename); keeps the old
-    file's permissions when there was one."""
+    file's permissions when there was one. Never replaces a device, folder or link (so even
+    `--force`, or root, cannot turn /dev/null into a file)."""
     path = path.expanduser()
+    if path.is_symlink() or (path.exists() and not path.is_file()):
+        raise ConfigError(
+            f"Cannot write {path}: it is {'a link' if path.is_symlink() else 'not a plain file'}, "
+            "and dlbox replaces only plain files.",
+            "Give the path of a new file, or of a plain file dlbox may replace.",
+        )
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
@@ -98,6 +112,12 @@ def write_atomic(path: Path, text: str) -> Path:
             tmp.unlink(missing_ok=True)
             raise
     except OSError as exc:
+        existing = next((p for p in path.parents if p.exists()), None)
+        if existing is not None and not existing.is_dir():
+            raise ConfigError(
+                f"Cannot write {path}: {existing} is a file, not a folder.",
+                f"Move {existing} out of the way, or pick another path for the file.",
+            ) from exc
         raise ConfigError(
             f"Cannot write {path}: {exc.strerror or exc}.",
             f"Check that {path.parent} exists and is writable.",

@@ -14,6 +14,7 @@ from pathlib import Path
 from dlbox.config.load import Settings
 from dlbox.course import git
 from dlbox.errors import ConfigError, DlboxError, UsageError
+from dlbox.names import is_valid_name
 
 
 @dataclass(frozen=True)
@@ -26,19 +27,40 @@ class CourseRepo:
     ref: str | None = None  # branch or tag to clone (None: the remote's default branch)
 
     def to_dict(self) -> dict[str, object]:
-        return {"name": self.name, "url": git.safe_url(self.url), "folder": self.folder,
-                "open_in": self.open_in, "description": self.description, "ref": self.ref}
+        return {
+            "name": self.name,
+            "url": git.safe_url(self.url),
+            "folder": self.folder,
+            "open_in": self.open_in,
+            "description": self.description,
+            "ref": self.ref,
+        }
 
 
 CATALOG: dict[str, CourseRepo] = {
     repo.name: repo
     for repo in (
-        CourseRepo("course22", "https://github.com/fastai/course22", "course22", "",
-                   "Practical Deep Learning for Coders (2022) lesson notebooks"),
-        CourseRepo("fastbook", "https://github.com/fastai/fastbook", "fastbook", "",
-                   "the fastai book (Deep Learning for Coders) as notebooks"),
-        CourseRepo("fastai-dl1", "https://github.com/fastai/fastai", "fastai", "courses/dl1",
-                   "the classic fastai course, part 1 (courses/dl1 of the fastai repo)"),
+        CourseRepo(
+            "course22",
+            "https://github.com/fastai/course22",
+            "course22",
+            "",
+            "Practical Deep Learning for Coders (2022) lesson notebooks",
+        ),
+        CourseRepo(
+            "fastbook",
+            "https://github.com/fastai/fastbook",
+            "fastbook",
+            "",
+            "the fastai book (Deep Learning for Coders) as notebooks",
+        ),
+        CourseRepo(
+            "fastai-dl1",
+            "https://github.com/fastai/fastai",
+            "fastai",
+            "courses/dl1",
+            "the classic fastai course, part 1 (courses/dl1 of the fastai repo)",
+        ),
     )
 }
 ALIASES = {"fastai/course22": "course22", "fastai/fastbook": "fastbook", "dl1": "fastai-dl1"}
@@ -53,9 +75,11 @@ def folder_for(url: str) -> str:
     """The clone folder for a URL: its last path part without .git."""
     last = re.split(r"[/:]", url.strip().rstrip("/"))[-1]
     name = last[:-4] if last.endswith(".git") else last
-    if not name or name in (".", "..") or not re.match(r"^[\w.-]+$", name):
-        raise UsageError(f"Cannot tell a folder name from {url!r}.",
-                         "Give the repository's full URL, e.g. https://github.com/OWNER/REPO.")
+    if not is_valid_name(name):
+        raise UsageError(
+            f"Cannot tell a folder name from {url!r}.",
+            "Give the repository's full URL, e.g. https://github.com/OWNER/REPO.",
+        )
     return name
 
 
@@ -102,11 +126,17 @@ class CourseResult:
         return "" if rel == "." else rel
 
     def to_dict(self) -> dict[str, object]:
-        return {"name": self.name, "url": git.safe_url(self.url),
-                "path": str(self.path) if self.path else None,
-                "notebook_dir": str(self.notebook_dir), "notebook_subdir": self.notebook_subdir,
-                "action": self.action, "local_changes": list(self.local_changes),
-                "warning": self.warning, "head": self.head}
+        return {
+            "name": self.name,
+            "url": git.safe_url(self.url),
+            "path": str(self.path) if self.path else None,
+            "notebook_dir": str(self.notebook_dir),
+            "notebook_subdir": self.notebook_subdir,
+            "action": self.action,
+            "local_changes": list(self.local_changes),
+            "warning": self.warning,
+            "head": self.head,
+        }
 
 
 def _ignore(_line: str) -> None:
@@ -122,20 +152,33 @@ def _check_origin(repo: CourseRepo, dest: Path) -> None:
         )
 
 
-def _result(repo: CourseRepo, code_dir: Path, action: str, changes: list[str],
-            warning: str | None = None) -> CourseResult:
+def _result(
+    repo: CourseRepo, code_dir: Path, action: str, changes: list[str], warning: str | None = None
+) -> CourseResult:
     dest = code_dir / repo.folder
     notebook_dir = dest / repo.open_in if repo.open_in else dest
     if repo.open_in and not notebook_dir.is_dir():
-        warning = warning or (f"{repo.open_in} is not in the clone of {git.safe_url(repo.url)}; "
-                              f"Jupyter opens in {dest} instead.")
+        warning = warning or (
+            f"{repo.open_in} is not in the clone of {git.safe_url(repo.url)}; "
+            f"Jupyter opens in {dest} instead."
+        )
         notebook_dir = dest
-    return CourseResult(repo.name, repo.url, dest, notebook_dir, action, tuple(changes), warning,
-                        git.head(dest), code_dir)
+    return CourseResult(
+        repo.name,
+        repo.url,
+        dest,
+        notebook_dir,
+        action,
+        tuple(changes),
+        warning,
+        git.head(dest),
+        code_dir,
+    )
 
 
-def get_course(repo: CourseRepo, code_dir: Path,
-               on_line: Callable[[str], None] = _ignore) -> CourseResult:
+def get_course(
+    repo: CourseRepo, code_dir: Path, on_line: Callable[[str], None] = _ignore
+) -> CourseResult:
     """Clone repo into code_dir/<folder> (shallow), or reuse the clone that is already there."""
     dest = code_dir / repo.folder
     if git.is_clone(dest):
@@ -156,11 +199,29 @@ def get_course(repo: CourseRepo, code_dir: Path,
     # Clone beside the destination and rename when complete: a clone killed half-way (timeout,
     # Ctrl-C) never leaves a .git that a later run would take for a finished course.
     staging = Path(tempfile.mkdtemp(prefix=f".dlbox-clone-{repo.folder}+", dir=code_dir))
-    argv = ["git", "clone", "--progress", "--depth", "1",
-            *(["--branch", repo.ref] if repo.ref else []), "--", repo.url, str(staging / "repo")]
+    # Credentials in the URL reach git through its environment, never argv or .git/config.
+    clean_url, auth_options, secret_env = git.split_credentials(repo.url)
+    argv = [
+        "git",
+        *auth_options,
+        "clone",
+        "--progress",
+        "--depth",
+        "1",
+        *(["--branch", repo.ref] if repo.ref else []),
+        "--",
+        clean_url,
+        str(staging / "repo"),
+    ]
     try:
-        rc, lines, log = git.streamed(argv, cwd=code_dir, log_name=f"course-clone-{repo.folder}",
-                                      timeout=git.CLONE_TIMEOUT, on_line=on_line)
+        rc, lines, log = git.streamed(
+            argv,
+            cwd=code_dir,
+            log_name=f"course-clone-{repo.folder}",
+            timeout=git.CLONE_TIMEOUT,
+            on_line=on_line,
+            secret_env=secret_env,
+        )
         if rc != 0:
             what = repo.name if repo.name in CATALOG else git.safe_url(repo.url)
             retry = f"dlbox course get {what}"
@@ -173,13 +234,16 @@ def get_course(repo: CourseRepo, code_dir: Path,
     return _result(repo, code_dir, "cloned", [])
 
 
-def update_course(repo: CourseRepo, code_dir: Path,
-                  on_line: Callable[[str], None] = _ignore) -> CourseResult:
+def update_course(
+    repo: CourseRepo, code_dir: Path, on_line: Callable[[str], None] = _ignore
+) -> CourseResult:
     """`git pull --ff-only` in the clone; refuses while tracked files have local changes."""
     dest = code_dir / repo.folder
     if not git.is_clone(dest):
-        raise DlboxError(f"{repo.name} is not cloned yet (no git clone at {dest}).",
-                         f"Run `dlbox course get {repo.name}` first.")
+        raise DlboxError(
+            f"{repo.name} is not cloned yet (no git clone at {dest}).",
+            f"Run `dlbox course get {repo.name}` first.",
+        )
     _check_origin(repo, dest)
     changes = git.local_changes(dest)
     tracked = [line for line in changes if not line.startswith("??")]
@@ -193,11 +257,17 @@ def update_course(repo: CourseRepo, code_dir: Path,
         )
     before = git.head(dest)
     argv = ["git", "pull", "--ff-only", "--progress"]
-    rc, lines, log = git.streamed(argv, cwd=dest, log_name=f"course-update-{repo.folder}",
-                                  timeout=git.PULL_TIMEOUT, on_line=on_line)
+    rc, lines, log = git.streamed(
+        argv,
+        cwd=dest,
+        log_name=f"course-update-{repo.folder}",
+        timeout=git.PULL_TIMEOUT,
+        on_line=on_line,
+    )
     if rc != 0:
-        raise git.failure("update", repo.url, argv, rc, lines, log,
-                          f"dlbox course update {repo.name}")
+        raise git.failure(
+            "update", repo.url, argv, rc, lines, log, f"dlbox course update {repo.name}"
+        )
     after = git.head(dest)
     return _result(repo, code_dir, "updated" if after != before else "unchanged", changes)
 
@@ -208,8 +278,11 @@ def clones_in(code_dir: Path) -> list[CourseRepo]:
     for folder in sorted(code_dir.iterdir()) if code_dir.is_dir() else []:
         if folder.is_dir() and git.is_clone(folder):
             url = git.normalize_url(git.origin_url(folder))
-            known = [r for r in CATALOG.values()
-                     if r.folder == folder.name and git.normalize_url(r.url) == url]
+            known = [
+                r
+                for r in CATALOG.values()
+                if r.folder == folder.name and git.normalize_url(r.url) == url
+            ]
             found.append(known[0] if known else CourseRepo(folder.name, url, folder.name))
     return found
 
@@ -231,8 +304,10 @@ def update_targets(settings: Settings, spec: str | None) -> list[CourseRepo]:
     code_dir = Path(settings["code_dir"])
     found = clones_in(code_dir)
     if not found:
-        raise DlboxError(f"There are no course clones in {code_dir} to update.",
-                         "Clone one with `dlbox course get NAME` (`dlbox course list` shows them).")
+        raise DlboxError(
+            f"There are no course clones in {code_dir} to update.",
+            "Clone one with `dlbox course get NAME` (`dlbox course list` shows them).",
+        )
     return found
 
 
@@ -240,8 +315,9 @@ def configured_repo(settings: Settings) -> CourseRepo:
     try:
         return resolve_course(str(settings["course"]))
     except UsageError as exc:
-        raise ConfigError(f"Setting 'course' (from {settings.source('course')}): {exc.message}",
-                          exc.hint) from exc
+        raise ConfigError(
+            f"Setting 'course' (from {settings.source('course')}): {exc.message}", exc.hint
+        ) from exc
 
 
 @dataclass(frozen=True)
@@ -252,8 +328,12 @@ class CourseEntry:
     configured: bool
 
     def to_dict(self) -> dict[str, object]:
-        return {**self.repo.to_dict(), "path": str(self.path), "cloned": self.cloned,
-                "configured": self.configured}
+        return {
+            **self.repo.to_dict(),
+            "path": str(self.path),
+            "cloned": self.cloned,
+            "configured": self.configured,
+        }
 
 
 def list_courses(settings: Settings) -> list[CourseEntry]:
@@ -264,20 +344,27 @@ def list_courses(settings: Settings) -> list[CourseEntry]:
     for extra in ([configured] if configured else []) + clones_in(code_dir):
         if all(r.folder != extra.folder for r in repos):
             repos.append(extra)
-    return [CourseEntry(r, code_dir / r.folder, git.is_clone(code_dir / r.folder),
-                        configured is not None and configured.folder == r.folder) for r in repos]
+    return [
+        CourseEntry(
+            r,
+            code_dir / r.folder,
+            git.is_clone(code_dir / r.folder),
+            configured is not None and configured.folder == r.folder,
+        )
+        for r in repos
+    ]
 
 
-def ensure_course(settings: Settings,
-                  on_line: Callable[[str], None] = _ignore) -> CourseResult:
+def ensure_course(settings: Settings, on_line: Callable[[str], None] = _ignore) -> CourseResult:
     """For `up`: make sure the configured course is cloned. Never raises for git or network
     trouble (offline, remote gone, folder in the way): the result carries a warning instead, so
     Jupyter still starts. A course setting that names no known course is a ConfigError."""
     code_dir = Path(settings["code_dir"])
     subdir = str(settings["course_subdir"] or "").strip("/")
     if not settings["course"]:
-        return CourseResult("", "", None, code_dir / subdir if subdir else code_dir, "none",
-                            code_dir=code_dir)
+        return CourseResult(
+            "", "", None, code_dir / subdir if subdir else code_dir, "none", code_dir=code_dir
+        )
     repo = configured_repo(settings)
     try:
         result = get_course(repo, code_dir, on_line)
@@ -285,11 +372,25 @@ def ensure_course(settings: Settings,
         dest = code_dir / repo.folder
         have = git.is_clone(dest)
         warning = exc.message + (f" {exc.hint}" if exc.hint else "")
-        return CourseResult(repo.name, repo.url, dest if have else None,
-                            code_dir / subdir if subdir else (dest if have else code_dir),
-                            "skipped", warning=warning, code_dir=code_dir)
+        return CourseResult(
+            repo.name,
+            repo.url,
+            dest if have else None,
+            code_dir / subdir if subdir else (dest if have else code_dir),
+            "skipped",
+            warning=warning,
+            code_dir=code_dir,
+        )
     if subdir:
-        return CourseResult(result.name, result.url, result.path, code_dir / subdir,
-                            result.action, result.local_changes, result.warning, result.head,
-                            code_dir)
+        return CourseResult(
+            result.name,
+            result.url,
+            result.path,
+            code_dir / subdir,
+            result.action,
+            result.local_changes,
+            result.warning,
+            result.head,
+            code_dir,
+        )
     return result

@@ -2,7 +2,7 @@
 
 from dlbox.datasets.catalog import CATALOG, Checks, Dataset, Source, resolve
 from dlbox.datasets.download import DownloadOptions, Events
-from dlbox.datasets.ops import (
+from dlbox.datasets.manage import (
     GetOptions,
     GetResult,
     ListResult,
@@ -16,7 +16,21 @@ from dlbox.datasets.ops import (
 from dlbox.datasets.store import Layout
 
 __all__ = [
-    "CATALOG", "Checks", "Dataset", "DownloadOptions", "Events", "GetOptions", "GetResult",
-    "Layout", "ListResult", "RemoveResult", "Source", "VerifyResult", "get_dataset",
-    "list_datasets", "remove_dataset", "resolve", "verify_datasets",
+    "CATALOG",
+    "Checks",
+    "Dataset",
+    "DownloadOptions",
+    "Events",
+    "GetOptions",
+    "GetResult",
+    "Layout",
+    "ListResult",
+    "RemoveResult",
+    "Source",
+    "VerifyResult",
+    "get_dataset",
+    "list_datasets",
+    "remove_dataset",
+    "resolve",
+    "verify_datasets",
 ]

@@ -1,24 +1,38 @@
 """Streaming HTTP download into a `.part` file: HTTP Range resume, retries with backoff on
-transient failures, and the archive's checks computed on the fly (verified before it is used)."""
+transient failures, and the archive's checks computed on the fly (verified before it is used).
+
+The standard library's urllib does the HTTP (a fraction of httpx's import and set-up time, which
+a small download would otherwise wait for): proxies from the environment (http_proxy,
+https_proxy, no_proxy), redirects, credentials in the URL (sent as Basic auth to that origin
+only, never after a redirect elsewhere), and TLS with the system's CA store plus certifi's (or
+only SSL_CERT_FILE / SSL_CERT_DIR when set), the TLS context made only for an https URL."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import http.client
+import os
 import queue
 import threading
 import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
-if TYPE_CHECKING:  # httpx is imported when a download starts (CLI start-up speed)
-    import httpx
+if TYPE_CHECKING:
+    import ssl
 
 from dlbox import __version__
 from dlbox.datasets.catalog import Checks
 from dlbox.errors import DlboxError
 
 MIB = 1 << 20
+CHUNK = MIB  # one read from the response, one hand-off to the writer thread
 TRANSIENT_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
 
 
@@ -98,45 +112,120 @@ def check_problems(checks: Checks, size: int, sha256: str, md5_first_mib: str) -
     return problems
 
 
-def _total_from(response: httpx.Response, have: int) -> int | None:
-    if response.status_code == 206:
-        content_range = response.headers.get("content-range", "")
-        total = content_range.rsplit("/", 1)[-1]
+def _total_from(status: int, headers: Mapping[str, str], have: int) -> int | None:
+    if status == 206:
+        total = headers.get("content-range", "").rsplit("/", 1)[-1]
         return int(total) if total.isdigit() else None
-    length = response.headers.get("content-length", "")
+    length = headers.get("content-length", "")
     return int(length) if length.isdigit() else None
 
 
-def _range_start(response: httpx.Response) -> int | None:
-    value = response.headers.get("content-range", "")  # "bytes 100-199/200"
+def _range_start(headers: Mapping[str, str]) -> int | None:
+    value = headers.get("content-range", "")  # "bytes 100-199/200"
     try:
         return int(value.split()[1].split("-")[0])
     except (IndexError, ValueError):
         return None
 
 
-def fetch(url: str, part: Path, checks: Checks, events: Events, options: DownloadOptions,
-          client: httpx.Client | None = None) -> Fetched:
+def tls_context() -> ssl.SSLContext:
+    """The system's CA store (OpenSSL honours SSL_CERT_FILE and SSL_CERT_DIR) plus certifi's
+    bundle when neither is set (what httpx used; some Python builds ship an empty store)."""
+    import ssl
+
+    context = ssl.create_default_context()
+    if not (os.environ.get("SSL_CERT_FILE") or os.environ.get("SSL_CERT_DIR")):
+        try:
+            import certifi
+
+            context.load_verify_locations(certifi.where())
+        except (ImportError, OSError):
+            pass
+    return context
+
+
+class _Tls(urllib.request.HTTPSHandler):
+    """HTTPS with tls_context(), made on the first https request (none for a plain http URL)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.context: ssl.SSLContext | None = None
+
+    def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        if self.context is None:
+            self.context = tls_context()
+        return self.do_open(http.client.HTTPSConnection, req, context=self.context)
+
+
+def _origin(url: str) -> tuple[str, str]:
+    parts = urllib.parse.urlsplit(url)
+    return parts.scheme.lower(), (parts.hostname or "") + f":{parts.port or ''}"
+
+
+class _Redirects(urllib.request.HTTPRedirectHandler):
+    """Follows redirects keeping Range; the URL's credentials go along to the same origin only."""
+
+    def redirect_request(
+        self,
+        req: urllib.request.Request,
+        fp: IO[bytes],
+        code: int,
+        msg: str,
+        headers: http.client.HTTPMessage,
+        newurl: str,
+    ) -> urllib.request.Request | None:
+        new = super().redirect_request(req, fp, code, msg, headers, newurl)
+        auth = req.unredirected_hdrs.get("Authorization")
+        if new is not None and auth and _origin(new.full_url) == _origin(req.full_url):
+            new.add_unredirected_header("Authorization", auth)
+        return new
+
+
+def _opener() -> urllib.request.OpenerDirector:
+    return urllib.request.build_opener(_Tls(), _Redirects())
+
+
+def _request(url: str, have: int) -> urllib.request.Request:
+    """GET url from byte `have` on; credentials in the URL become a Basic auth header."""
+    parts = urllib.parse.urlsplit(url)
+    headers = {"User-Agent": f"dlbox/{__version__}", "Accept-Encoding": "identity"}
+    if have:
+        headers["Range"] = f"bytes={have}-"
+    auth = None
+    if parts.username is not None or parts.password is not None:
+        user = urllib.parse.unquote(parts.username or "")
+        password = urllib.parse.unquote(parts.password or "")
+        auth = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+        host = parts.hostname or ""
+        netloc = (f"[{host}]" if ":" in host else host) + (f":{parts.port}" if parts.port else "")
+        url = urllib.parse.urlunsplit(parts._replace(netloc=netloc))
+    request = urllib.request.Request(url, headers=headers)
+    if auth:
+        request.add_unredirected_header("Authorization", auth)
+    return request
+
+
+def fetch(
+    url: str,
+    part: Path,
+    checks: Checks,
+    events: Events,
+    options: DownloadOptions,
+    opener: urllib.request.OpenerDirector | None = None,
+) -> Fetched:
     """Download `url` into `part` (resuming what is there), retrying transient failures.
     Returns the digests of the complete file; raises DlboxError when it cannot finish (the
     partial file is kept so the next call resumes) or when the server answers an error."""
-    own = client is None
-    import httpx
-
-    client = client or httpx.Client(
-        follow_redirects=True,
-        timeout=httpx.Timeout(options.timeout, connect=min(options.timeout, 15.0)),
-        headers={"User-Agent": f"dlbox/{__version__}", "Accept-Encoding": "identity"},
-    )
+    opener = opener or _opener()
     resumed_from = part.stat().st_size if part.exists() else 0
     digest = _Digest.of_file(part) if resumed_from else _Digest()
     attempt = 0
     try:
         while True:
             try:
-                _one_request(client, url, part, digest, checks, events, options)
+                _one_request(opener, url, part, digest, checks, events, options)
                 break
-            except (httpx.TransportError, _Transient) as exc:
+            except _Transient as exc:
                 attempt += 1
                 reason = str(exc) or type(exc).__name__
                 if attempt > options.retries:
@@ -151,39 +240,88 @@ def fetch(url: str, part: Path, checks: Checks, events: Events, options: Downloa
                 time.sleep(delay)
     finally:
         events.download_end()
-        if own:
-            client.close()
-    return Fetched(part, digest.size, digest.sha.hexdigest(), digest.md5.hexdigest(),
-                   digest.received, resumed_from, attempt + 1)
+    return Fetched(
+        part,
+        digest.size,
+        digest.sha.hexdigest(),
+        digest.md5.hexdigest(),
+        digest.received,
+        resumed_from,
+        attempt + 1,
+    )
 
 
-def _one_request(client: httpx.Client, url: str, part: Path, digest: _Digest, checks: Checks,
-                 events: Events, options: DownloadOptions) -> None:
+def _network(exc: BaseException) -> _Transient:
+    """A connection, TLS, protocol or timeout failure: worth another try."""
+    if isinstance(exc, urllib.error.URLError):
+        reason = exc.reason
+        return _Transient(str(reason) or type(reason).__name__)
+    return _Transient(str(exc) or type(exc).__name__)
+
+
+def _open(
+    opener: urllib.request.OpenerDirector, url: str, have: int, timeout: float
+) -> tuple[int, str, Mapping[str, str], IO[bytes]]:
+    """(status, reason, headers, body) of GET url from `have` on; an error status is an
+    answer here, not an exception."""
+    try:
+        response = opener.open(_request(url, have), timeout=timeout)
+    except urllib.error.HTTPError as exc:
+        return exc.code, str(exc.reason), _lower(exc.headers.items()), exc
+    except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
+        raise _network(exc) from exc
+    return response.status, response.reason, _lower(response.headers.items()), response
+
+
+def _lower(items: Iterable[tuple[str, str]]) -> dict[str, str]:
+    return {k.lower(): v for k, v in items}
+
+
+def _chunks(body: IO[bytes]) -> Iterator[bytes]:
+    """The body, up to CHUNK bytes at a time as they arrive; a failed read is transient."""
+    while True:
+        try:
+            chunk = body.read(CHUNK)
+        except (http.client.HTTPException, OSError) as exc:
+            raise _network(exc) from exc
+        if not chunk:
+            return
+        yield chunk
+
+
+def _one_request(
+    opener: urllib.request.OpenerDirector,
+    url: str,
+    part: Path,
+    digest: _Digest,
+    checks: Checks,
+    events: Events,
+    options: DownloadOptions,
+) -> None:
     have = digest.size
-    headers = {"Range": f"bytes={have}-"} if have else {}
-    with client.stream("GET", url, headers=headers) as response:
-        status = response.status_code
+    status, reason, headers, body = _open(opener, url, have, options.timeout)
+    with body:
         if status == 416 and have:
-            total = response.headers.get("content-range", "").rsplit("/", 1)[-1]
-            if have in (checks.size, int(total) if total.isdigit() else None):
+            whole = headers.get("content-range", "").rsplit("/", 1)[-1]
+            if have in (checks.size, int(whole) if whole.isdigit() else None):
                 return  # the partial file is already complete
             _restart(part, digest)
             raise _Transient("the server refused to resume; starting over")
         if status in TRANSIENT_STATUS:
-            raise _Transient(f"HTTP {status} {response.reason_phrase}")
+            raise _Transient(f"HTTP {status} {reason}")
         if status not in (200, 206):
             raise DlboxError(
-                f"{url} answered HTTP {status} {response.reason_phrase}.",
+                f"{url} answered HTTP {status} {reason}.",
                 "Check the URL; if it is a catalog dataset, the server may be down or have moved "
                 "the file: try again later, or pass a working URL with --sha256.",
             )
-        if status == 206 and _range_start(response) != have:
+        if status == 206 and _range_start(headers) != have:
             _restart(part, digest)
             raise _Transient("the server resumed at the wrong offset; starting over")
         if status == 200 and have:
             _restart(part, digest)  # no Range support: start from zero
             have = 0
-        total = _total_from(response, have)
+        total = _total_from(status, headers, have)
         if total is not None and checks.size is not None and total != checks.size:
             raise DlboxError(
                 f"{url} is {total} bytes, but the catalog expects {checks.size}.",
@@ -193,7 +331,7 @@ def _one_request(client: httpx.Client, url: str, part: Path, digest: _Digest, ch
         events.download_start(part.name.removesuffix(".part"), url, total, have)
         part.parent.mkdir(parents=True, exist_ok=True)
         with _Sink(part, digest) as sink:
-            for chunk in response.iter_raw():  # as received: a drop loses nothing
+            for chunk in _chunks(body):  # as it arrives: a dropped connection loses nothing
                 sink.put(chunk)
                 events.download_progress(len(chunk))
         # No fsync: a file damaged by a crash fails its checksum and is fetched again.
@@ -248,9 +386,11 @@ class _Sink:
         self.thread.join()
         self.fh.close()
         if self.error is not None:
-            raise DlboxError(f"Cannot write {self.fh.name}: {self.error}.",
-                             "Free some disk space (or choose another --data-dir) and run the "
-                             "same command again: it resumes.") from self.error
+            raise DlboxError(
+                f"Cannot write {self.fh.name}: {self.error}.",
+                "Free some disk space (or choose another --data-dir) and run the "
+                "same command again: it resumes.",
+            ) from self.error
 
 
 def _restart(part: Path, digest: _Digest) -> None:

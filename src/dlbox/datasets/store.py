@@ -1,11 +1,11 @@
 """Where datasets live on disk, what dlbox remembers about them, and the per-dataset lock.
 
-    DATA_DIR/<name>/...                 the extracted dataset (what fastai's untar_data looks for)
-    DATA_DIR/archive/<file>             the verified archive (fastai's archive path)
-    DATA_DIR/archive/<file>.part        a download in progress (resumed with HTTP Range)
-    DATA_DIR/.dlbox/<name>.json         the record written once the dataset is complete
-    DATA_DIR/.dlbox/<name>.lock         flock held while a process fetches or removes <name>
-    DATA_DIR/.dlbox-tmp-<name>-*        extraction in progress (never looks like a dataset)
+DATA_DIR/<name>/...                 the extracted dataset (what fastai's untar_data looks for)
+DATA_DIR/archive/<file>             the verified archive (fastai's archive path)
+DATA_DIR/archive/<file>.part        a download in progress (resumed with HTTP Range)
+DATA_DIR/.dlbox/<name>.json         the record written once the dataset is complete
+DATA_DIR/.dlbox/<name>.lock         flock held while a process fetches or removes <name>
+DATA_DIR/.dlbox-tmp-<name>-*        extraction in progress (never looks like a dataset)
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from dlbox.errors import DlboxError
+from dlbox.names import check_name, is_valid_name
+from dlbox.redact import redact_url
 
 STATE = ".dlbox"
 TMP_PREFIX = ".dlbox-tmp-"
@@ -57,7 +59,7 @@ class Layout:
         return self.root / STATE
 
     def dataset_dir(self, name: str) -> Path:
-        return self.root / name
+        return self.root / check_name("dataset", name)
 
     def archive(self, filename: str) -> Path:
         return self.archive_dir / filename
@@ -66,10 +68,10 @@ class Layout:
         return self.archive_dir / (filename + ".part")
 
     def record_path(self, name: str) -> Path:
-        return self.state_dir / f"{name}.json"
+        return self.state_dir / f"{check_name('dataset', name)}.json"
 
     def lock_path(self, name: str) -> Path:
-        return self.state_dir / f"{name}.lock"
+        return self.state_dir / f"{check_name('dataset', name)}.lock"
 
     def ensure(self) -> None:
         try:
@@ -92,22 +94,26 @@ class Layout:
     def write_record(self, record: Record) -> None:
         path = self.record_path(record.name)
         tmp = path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(record.to_dict(), indent=2, sort_keys=True) + "\n")
+        data = record.to_dict()
+        data["url"] = redact_url(record.url)  # credentials never reach the (0644) record
+        tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
         os.replace(tmp, path)
 
     def records(self) -> list[Record]:
         if not self.state_dir.is_dir():
             return []
-        found = (self.read_record(p.stem) for p in sorted(self.state_dir.glob("*.json")))
+        stems = (p.stem for p in sorted(self.state_dir.glob("*.json")))
+        found = (self.read_record(stem) for stem in stems if is_valid_name(stem))
         return [r for r in found if r is not None]
 
     def new_tmp_dir(self, name: str) -> Path:
         # "+" cannot occur in a dataset name, so `imagenette2` never matches `imagenette2-160`.
+        check_name("dataset", name)
         return Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{name}+", dir=self.root))
 
     def clear_stale_tmp(self, name: str) -> None:
         """Leftovers of a crashed extraction of `name` (call with the lock held)."""
-        for leftover in self.root.glob(f"{TMP_PREFIX}{name}+*"):
+        for leftover in self.root.glob(f"{TMP_PREFIX}{check_name('dataset', name)}+*"):
             remove_tree(leftover)
 
 

@@ -31,7 +31,7 @@ def invoke(*args: str, input: str | None = None) -> tuple[int, str]:
 
 
 def test_unknown_key_in_user_file(user_file: Path) -> None:
-    user_file.write_text('prot = 9000\n')
+    user_file.write_text("prot = 9000\n")
     code, out = invoke("config", "show")
     assert code == 2
     assert "Unknown setting 'prot'" in out and str(user_file) in out
@@ -130,26 +130,45 @@ def test_init_non_interactive_writes_file_creates_folders_keeps_other_keys(
 ) -> None:
     user_file.write_text('engine = "docker"\nhealth_timeout = 300\n')
     code_dir, data_dir = tmp_path / "c" / "code", tmp_path / "d" / "data"
-    code, out = invoke("init", "--code-dir", str(code_dir), "--data-dir", str(data_dir),
-                       "--course", "fastbook", "--datasets", "pets,mnist_sample", "--gpus", "0,1",
-                       "--port", "9000", "--yes")
+    code, out = invoke(
+        "init",
+        "--code-dir",
+        str(code_dir),
+        "--data-dir",
+        str(data_dir),
+        "--course",
+        "fastbook",
+        "--datasets",
+        "pets,mnist_sample",
+        "--gpus",
+        "0,1",
+        "--port",
+        "9000",
+        "--yes",
+    )
     assert code == 0, out
     assert code_dir.is_dir() and data_dir.is_dir()
     written = tomllib.loads(user_file.read_text())
     assert written == {
-        "engine": "docker", "health_timeout": 300,
-        "code_dir": str(code_dir), "data_dir": str(data_dir), "course": "fastbook",
-        "datasets": ["pets", "mnist_sample"], "gpus": "0,1", "port": 9000,
+        "engine": "docker",
+        "health_timeout": 300,
+        "code_dir": str(code_dir),
+        "data_dir": str(data_dir),
+        "course": "fastbook",
+        "datasets": ["pets", "mnist_sample"],
+        "gpus": "0,1",
+        "port": 9000,
     }
     cfg = load_settings()
     assert cfg["port"] == 9000 and cfg.source("port") == f"user config ({user_file})"
     assert cfg["engine"] == "docker"
 
 
-def test_init_without_flags_pins_folders_only(tmp_path: Path, user_file: Path,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_init_without_flags_pins_folders_only(
+    tmp_path: Path, user_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("HOME", str(tmp_path))
-    user_file.write_text('port = 7000\n')
+    user_file.write_text("port = 7000\n")
     code, out = invoke("init", "--json")
     assert code == 0, out
     doc = json.loads(out)
@@ -173,11 +192,21 @@ def test_init_refuses_to_clobber_a_broken_file(user_file: Path) -> None:
     assert user_file.read_text() == "not toml [\n"
 
 
-def test_init_interactive_prompts(tmp_path: Path, user_file: Path,
-                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_init_interactive_prompts(
+    tmp_path: Path, user_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(config_cmd, "stdin_is_tty", lambda: True)
-    answers = [str(tmp_path / "code"), str(tmp_path / "data"), "bogus", "course22", "",
-               "", "abc", "9100", "y"]
+    answers = [
+        str(tmp_path / "code"),
+        str(tmp_path / "data"),
+        "bogus",
+        "course22",
+        "",
+        "",
+        "abc",
+        "9100",
+        "y",
+    ]
     code, out = invoke("init", input="\n".join(answers) + "\n")
     assert code == 0, out
     assert "Unknown course 'bogus'" in out and "expected a whole number" in out
@@ -213,14 +242,18 @@ def test_set_project_keeps_extras_table(workdir: Path, user_file: Path) -> None:
     code, out = invoke("config", "set", "--project", "port", "9002")
     assert code == 0, out
     assert tomllib.loads(project.read_text()) == {
-        "base_image": "ubuntu:24.04", "port": 9002, "extras": {"pip": ["timm"]}}
+        "base_image": "ubuntu:24.04",
+        "port": 9002,
+        "extras": {"pip": ["timm"]},
+    }
     assert not user_file.exists()
     cfg = load_settings()
     assert cfg["port"] == 9002 and cfg.source("port").startswith("project (")
 
 
-def test_set_warns_when_a_higher_layer_overrides(user_file: Path,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_set_warns_when_a_higher_layer_overrides(
+    user_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("DLBOX_PORT", "9999")
     code, out = invoke("config", "set", "port", "9003")
     assert code == 0
@@ -241,3 +274,16 @@ def test_path(user_file: Path) -> None:
     assert code == 0 and out.strip() == str(user_file)
     code, out = invoke("config", "path", "--json")
     assert json.loads(out)["user_file"] == str(user_file)
+
+
+def test_config_show_works_when_the_engine_does_not_answer(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The settings are what people look at when the engine is down: show them anyway."""
+    monkeypatch.setenv("DLBOX_ENGINE", "docker")
+    monkeypatch.setenv("DLBOX_DOCKER_CLIENT", str(tmp_path / "no-such-docker"))
+    shown = CliRunner().invoke(app, ["config", "show"])
+    assert shown.exit_code == 0, shown.output
+    assert "engine in effect: none (" in shown.output and "port" in shown.output
+    as_json = CliRunner().invoke(app, ["config", "show", "--json"])
+    assert as_json.exit_code == 0 and '"name": null' in as_json.output

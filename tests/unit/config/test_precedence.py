@@ -42,8 +42,9 @@ def test_each_layer_overrides_the_one_below_and_names_itself(
     assert cfg.source("host") == "default"
 
 
-def test_project_file_is_found_from_a_subfolder(workdir: Path, monkeypatch: pytest.MonkeyPatch
-                                                ) -> None:
+def test_project_file_is_found_from_a_subfolder(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (workdir / "dlbox.toml").write_text('host = "0.0.0.0"\n')
     sub = workdir / "a" / "b"
     sub.mkdir(parents=True)

@@ -51,3 +51,21 @@ def test_atomic_write_keeps_mode_and_leaves_no_temp_files(tmp_path: Path) -> Non
     assert tomllib.loads(target.read_text()) == {"port": 2}
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
     assert [p.name for p in target.parent.iterdir()] == ["config.toml"]
+
+
+def test_write_atomic_never_replaces_a_device_folder_or_link(tmp_path: Path) -> None:
+    from dlbox.config.write import write_atomic
+    from dlbox.errors import ConfigError
+
+    target = tmp_path / "real.toml"
+    target.write_text("kept")
+    link = tmp_path / "link.toml"
+    link.symlink_to(target)
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    for path in (Path("/dev/null"), link, folder):
+        with pytest.raises(ConfigError, match="replaces only plain files"):
+            write_atomic(path, "new")
+    assert target.read_text() == "kept" and link.is_symlink() and folder.is_dir()
+    assert Path("/dev/null").is_char_device()
+    assert write_atomic(target, "new").read_text() == "new"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -24,8 +25,14 @@ from dlbox.course.repos import (
 from dlbox.errors import ConfigError, DlboxError, ProcessError, UsageError
 
 runner = CliRunner()
-GIT_ID = ["-c", "user.name=dlbox test", "-c", "user.email=test@example.invalid",
-          "-c", "commit.gpgsign=false"]
+GIT_ID = [
+    "-c",
+    "user.name=dlbox test",
+    "-c",
+    "user.email=test@example.invalid",
+    "-c",
+    "commit.gpgsign=false",
+]
 
 
 def sh_git(*args: str, cwd: Path) -> str:
@@ -80,19 +87,25 @@ def test_catalog_entries() -> None:
     assert CATALOG["course22"].url == "https://github.com/fastai/course22"
     assert CATALOG["fastbook"].url == "https://github.com/fastai/fastbook"
     dl1 = CATALOG["fastai-dl1"]
-    assert (dl1.url, dl1.folder, dl1.open_in) == ("https://github.com/fastai/fastai", "fastai",
-                                                  "courses/dl1")
+    assert (dl1.url, dl1.folder, dl1.open_in) == (
+        "https://github.com/fastai/fastai",
+        "fastai",
+        "courses/dl1",
+    )
 
 
-@pytest.mark.parametrize(("spec", "name", "folder"), [
-    ("course22", "course22", "course22"),
-    ("fastai/fastbook", "fastbook", "fastbook"),
-    ("FASTAI-DL1", "fastai-dl1", "fastai"),
-    ("https://github.com/fastai/course22.git", "course22", "course22"),
-    ("https://github.com/someone/my-notes", "my-notes", "my-notes"),
-    ("git@github.com:someone/notes.git", "notes", "notes"),
-    ("file:///srv/git/lessons.git/", "lessons", "lessons"),
-])
+@pytest.mark.parametrize(
+    ("spec", "name", "folder"),
+    [
+        ("course22", "course22", "course22"),
+        ("fastai/fastbook", "fastbook", "fastbook"),
+        ("FASTAI-DL1", "fastai-dl1", "fastai"),
+        ("https://github.com/fastai/course22.git", "course22", "course22"),
+        ("https://github.com/someone/my-notes", "my-notes", "my-notes"),
+        ("git@github.com:someone/notes.git", "notes", "notes"),
+        ("file:///srv/git/lessons.git/", "lessons", "lessons"),
+    ],
+)
 def test_resolve(spec: str, name: str, folder: str) -> None:
     repo = resolve_course(spec)
     assert (repo.name, repo.folder) == (name, folder)
@@ -127,8 +140,9 @@ def test_clone_is_shallow_and_reports_where_jupyter_opens(remote: Remote, code_d
     assert result.to_dict()["action"] == "cloned"
 
 
-def test_existing_clone_is_reused_and_local_changes_are_kept(remote: Remote,
-                                                             code_dir: Path) -> None:
+def test_existing_clone_is_reused_and_local_changes_are_kept(
+    remote: Remote, code_dir: Path
+) -> None:
     repo = resolve_course(remote.url)
     get_course(repo, code_dir)
     readme = code_dir / "lessons" / "README.md"
@@ -177,8 +191,9 @@ def test_folder_in_the_way_is_not_overwritten(remote: Remote, code_dir: Path) ->
     assert (code_dir / "lessons" / "mine.txt").read_text() == "keep"
 
 
-def test_clone_of_another_repo_is_left_alone(remote: Remote, code_dir: Path,
-                                             tmp_path: Path) -> None:
+def test_clone_of_another_repo_is_left_alone(
+    remote: Remote, code_dir: Path, tmp_path: Path
+) -> None:
     get_course(resolve_course(remote.url), code_dir)
     other = Remote(_dir(tmp_path / "other"), "lessons")
     with pytest.raises(DlboxError, match="already a clone of"):
@@ -204,17 +219,42 @@ def test_unreachable_remote_is_a_clear_error(tmp_path: Path, code_dir: Path) -> 
 
 def test_failure_messages_name_the_cause(tmp_path: Path) -> None:
     log = tmp_path / "log"
-    offline = git.failure("clone", "https://github.com/fastai/course22", ["git"], 128,
-                          ["fatal: unable to access 'https://github.com/fastai/course22/': "
-                           "Could not resolve host: github.com"], log, "dlbox course get course22")
+    offline = git.failure(
+        "clone",
+        "https://github.com/fastai/course22",
+        ["git"],
+        128,
+        [
+            "fatal: unable to access 'https://github.com/fastai/course22/': "
+            "Could not resolve host: github.com"
+        ],
+        log,
+        "dlbox course get course22",
+    )
     assert "unreachable" in offline.message and "network" in (offline.hint or "")
-    private = git.failure("clone", "https://github.com/x/y", ["git"], 128,
-                          ["fatal: could not read Username for 'https://github.com': "
-                           "terminal prompts disabled"], log, "dlbox course get x")
-    assert "no git repository" in private.message
-    ssh_dns = git.failure("clone", "git@github.com:x/y", ["git"], 128,
-                          ["ssh: Could not resolve hostname github.com: Name or service not known",
-                           "fatal: Could not read from remote repository."], log, "retry")
+    private = git.failure(
+        "clone",
+        "https://github.com/x/y",
+        ["git"],
+        128,
+        ["fatal: could not read Username for 'https://github.com': terminal prompts disabled"],
+        log,
+        "dlbox course get x",
+    )
+    assert "asks for a login" in private.message and "or there is none" in private.message
+    assert "credential.helper" in (private.hint or "")
+    ssh_dns = git.failure(
+        "clone",
+        "git@github.com:x/y",
+        ["git"],
+        128,
+        [
+            "ssh: Could not resolve hostname github.com: Name or service not known",
+            "fatal: Could not read from remote repository.",
+        ],
+        log,
+        "retry",
+    )
     assert "unreachable" in ssh_dns.message
 
 
@@ -251,8 +291,9 @@ def test_ensure_course_with_an_unknown_name_is_a_config_error(code_dir: Path) ->
 # --- the CLI ---------------------------------------------------------------------------------
 
 
-def test_cli_get_list_update(remote: Remote, code_dir: Path,
-                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_get_list_update(
+    remote: Remote, code_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("DLBOX_CODE_DIR", str(code_dir))
     code, out = invoke("course", "get", remote.url)
     assert code == 0, out
@@ -272,8 +313,9 @@ def test_cli_get_list_update(remote: Remote, code_dir: Path,
     assert code == 1 and "local changes" in out and "README.md" in out
 
 
-def test_cli_offline_get_is_a_clear_message(tmp_path: Path, code_dir: Path,
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_offline_get_is_a_clear_message(
+    tmp_path: Path, code_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("DLBOX_CODE_DIR", str(code_dir))
     url = (tmp_path / "gone.git").as_uri()
     code, out = invoke("course", "get", url)
@@ -281,8 +323,9 @@ def test_cli_offline_get_is_a_clear_message(tmp_path: Path, code_dir: Path,
     assert "Could not clone" in out and "Fix:" in out and "Traceback" not in out
 
 
-def test_cli_unknown_course_and_nothing_to_update(code_dir: Path,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_unknown_course_and_nothing_to_update(
+    code_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("DLBOX_CODE_DIR", str(code_dir))
     code, out = invoke("course", "get", "course99")
     assert code == 2 and "Unknown course" in out
@@ -308,3 +351,44 @@ def test_a_failed_clone_leaves_nothing_behind(tmp_path: Path) -> None:
     with pytest.raises(DlboxError):
         get_course(resolve_course((tmp_path / "missing.git").as_uri()), code)
     assert not any(code.iterdir())  # no half clone to be mistaken for a course later
+
+
+def test_credentials_reach_git_through_its_environment_only(
+    remote: Remote, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`course get https://user:TOKEN@host/repo`: the token is in no process's argv and not in
+    the clone's world-readable .git/config; git gets it from a credential helper reading env."""
+    shim = tmp_path / "shim"
+    shim.mkdir()
+    seen = tmp_path / "git-calls.log"
+    real = process.run(["sh", "-c", "command -v git"], timeout=10).stdout.strip()
+    (shim / "git").write_text(
+        "#!/bin/sh\n"
+        f'printf "ARGV %s\\n" "$*" >> "{seen}"\n'
+        f'printf "ENV %s\\n" "$DLBOX_GIT_PASSWORD" >> "{seen}"\n'
+        f'exec {real} "$@"\n'
+    )
+    (shim / "git").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{shim}:{os.environ['PATH']}")
+    url = remote.url.replace("file://", "file://learner:S3CRETTOKEN@", 1)
+    got = get_course(resolve_course(url), tmp_path / "code")
+    calls = seen.read_text()
+    argv_lines = [line for line in calls.splitlines() if line.startswith("ARGV")]
+    assert argv_lines and not any("S3CRETTOKEN" in line for line in argv_lines)
+    assert "ENV S3CRETTOKEN" in calls  # handed to git, out of sight
+    assert got.path is not None
+    config = (got.path / ".git" / "config").read_text()
+    assert "S3CRETTOKEN" not in config and "learner" not in config
+
+    clean, options, env = git.split_credentials("https://u%40x:p%2Fw@example.org/r.git")
+    assert clean == "https://example.org/r.git"
+    assert env == {"DLBOX_GIT_USERNAME": "u@x", "DLBOX_GIT_PASSWORD": "p/w"}
+    helper = options[-1].removeprefix("credential.helper=!")
+    # git runs a "!" helper as `sh -c "HELPER get"` (the action appended to the command)
+    answer = process.run(["sh", "-c", f"{helper} get"], env=env, timeout=10).stdout
+    assert answer == "username=u@x\npassword=p/w\n"
+    assert git.split_credentials("https://example.org/r.git") == (
+        "https://example.org/r.git",
+        [],
+        {},
+    )

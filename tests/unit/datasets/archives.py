@@ -59,6 +59,6 @@ def zip_bytes(files: dict[str, bytes], symlinks: dict[str, str] | None = None) -
             zf.writestr(name, data)
         for name, target in (symlinks or {}).items():
             info = zipfile.ZipInfo(name)
-            info.external_attr = (0o120777 << 16)
+            info.external_attr = 0o120777 << 16
             zf.writestr(info, target)
     return buf.getvalue()

@@ -140,7 +140,7 @@ def _handler(server: LoopbackServer) -> Any:
                 hit.sent += sent
                 return
             body = route.file.read_bytes() if route.file else route.body
-            data = body[start:start + count]
+            data = body[start : start + count]
             if route.wrong:
                 data = bytes(b ^ 0xFF for b in data)
             if hold is not None and hold < len(data):

@@ -21,15 +21,18 @@ def _get_dogscats(server: LoopbackServer, data_dir: Path) -> bytes:
     return body
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["get", "dogcats"], "Unknown dataset 'dogcats'."),
-    (["get", "https://example.invalid/x.tgz", "--sha256", "abc"], "is not a SHA-256 digest"),
-    (["get", "https://example.invalid/x.tgz"], "needs its checksum"),
-    (["get", "https://example.invalid/page", "--sha256", "a" * 64], "archive type"),
-    (["get", "PETS", "MNIST_SAMPLE", "--sha256", "a" * 64], "applies to one archive"),
-    (["rm", "nonsense"], "Unknown dataset 'nonsense'."),
-    (["verify", "../etc"], "Unknown dataset '../etc'."),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["get", "dogcats"], "Unknown dataset 'dogcats'."),
+        (["get", "https://example.invalid/x.tgz", "--sha256", "abc"], "is not a SHA-256 digest"),
+        (["get", "https://example.invalid/x.tgz"], "needs its checksum"),
+        (["get", "https://example.invalid/page", "--sha256", "a" * 64], "archive type"),
+        (["get", "PETS", "MNIST_SAMPLE", "--sha256", "a" * 64], "applies to one archive"),
+        (["rm", "nonsense"], "Unknown dataset 'nonsense'."),
+        (["verify", "../etc"], "Unknown dataset '../etc'."),
+    ],
+)
 def test_bad_input_is_a_clear_usage_error(args: list[str], message: str, data_dir: Path) -> None:
     result = dlbox("data", *args, "--data-dir", str(data_dir))
 
@@ -57,8 +60,10 @@ def test_catalog_names_are_fastai_folders() -> None:
     assert resolve("URLs.MNIST_SAMPLE").name == "mnist_sample"
     assert resolve("imagenette_160").name == "imagenette2-160"
     urls = [s.url for s in resolve("dogscats").sources]
-    assert urls == ["https://s3.amazonaws.com/fast-ai-sample/dogscats.tgz",
-                    "http://files.fast.ai/data/dogscats.zip"]
+    assert urls == [
+        "https://s3.amazonaws.com/fast-ai-sample/dogscats.tgz",
+        "http://files.fast.ai/data/dogscats.zip",
+    ]
 
 
 def test_list_shows_catalog_and_presence(server: LoopbackServer, data_dir: Path) -> None:
@@ -86,8 +91,10 @@ def test_list_shows_catalog_and_presence(server: LoopbackServer, data_dir: Path)
 def test_custom_url_datasets_are_listed(server: LoopbackServer, data_dir: Path) -> None:
     body = tgz({"mydata/a.csv": b"1,2"})
     url = server.add("/mydata.tar.gz", Route(body))
-    assert dlbox("data", "get", url, "--sha256", sha256(body), "--data-dir",
-                 str(data_dir)).exit_code == 0
+    assert (
+        dlbox("data", "get", url, "--sha256", sha256(body), "--data-dir", str(data_dir)).exit_code
+        == 0
+    )
 
     doc = json.loads(dlbox("data", "list", "--json", "--data-dir", str(data_dir)).stdout)
     mine = [d for d in doc["datasets"] if d["name"] == "mydata"]
@@ -147,23 +154,34 @@ def test_rm_removes_folder_archive_and_record(server: LoopbackServer, data_dir: 
     assert again.exit_code == 1 and "nothing to remove" in again.stderr
 
 
-def test_rm_keep_archive_then_get_unpacks_without_download(server: LoopbackServer,
-                                                           data_dir: Path) -> None:
+def test_rm_keep_archive_then_get_unpacks_without_download(
+    server: LoopbackServer, data_dir: Path
+) -> None:
     body = _get_dogscats(server, data_dir)
-    assert dlbox("data", "rm", "dogscats", "--keep-archive", "--data-dir",
-                 str(data_dir)).exit_code == 0
+    assert (
+        dlbox("data", "rm", "dogscats", "--keep-archive", "--data-dir", str(data_dir)).exit_code
+        == 0
+    )
     assert (data_dir / "archive" / "dogscats.tgz").read_bytes() == body
 
-    result = dlbox("data", "get", server.url("/dogscats.tgz"), "--sha256", sha256(body),
-                   "--data-dir", str(data_dir))
+    result = dlbox(
+        "data",
+        "get",
+        server.url("/dogscats.tgz"),
+        "--sha256",
+        sha256(body),
+        "--data-dir",
+        str(data_dir),
+    )
 
     assert result.exit_code == 0 and "unpacked from the kept archive" in result.stderr
     assert len(server.hits_for("/dogscats.tgz")) == 1
     assert (data_dir / "dogscats" / "train" / "cats" / "cat.1.jpg").is_file()
 
 
-def test_data_dir_comes_from_config(server: LoopbackServer, data_dir: Path,
-                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_data_dir_comes_from_config(
+    server: LoopbackServer, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("DLBOX_DATA_DIR", str(data_dir))
     body = tgz(DOGSCATS)
     url = server.add("/dogscats.tgz", Route(body))

@@ -16,8 +16,11 @@ from tests.unit.datasets.loopback import LoopbackServer, Route
 
 def _start(args: list[str]) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "dlbox", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True)
+        [sys.executable, "-m", "dlbox", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def _wait_for(predicate: object, timeout: float = 60) -> bool:
@@ -56,4 +59,5 @@ def test_two_processes_download_once(server: LoopbackServer, data_dir: Path) -> 
     assert len(server.hits_for("/dogscats.tgz")) == 1
     assert server.sent("/dogscats.tgz") == len(body)
     assert [p for p in listing(data_dir / "dogscats") if p.endswith(".jpg")] == sorted(
-        name.removeprefix("dogscats/") for name in DOGSCATS)
+        name.removeprefix("dogscats/") for name in DOGSCATS
+    )

@@ -21,8 +21,9 @@ def leftovers(data_dir: Path) -> list[str]:
     return [p for p in listing(data_dir) if p.endswith(".part") or ".dlbox-tmp-" in p]
 
 
-def test_get_downloads_verifies_and_lays_out_like_fastai(server: LoopbackServer,
-                                                         data_dir: Path) -> None:
+def test_get_downloads_verifies_and_lays_out_like_fastai(
+    server: LoopbackServer, data_dir: Path
+) -> None:
     body = tgz(DOGSCATS)
     url = server.add("/fast-ai-sample/dogscats.tgz", Route(body))
 
@@ -47,8 +48,9 @@ def test_get_zip_and_json_result(server: LoopbackServer, data_dir: Path) -> None
     body = zip_bytes({"dogscats/train/a.jpg": b"a" * 300, "dogscats/valid/b.jpg": b"b"})
     url = server.add("/data/dogscats.zip", Route(body))
 
-    result = dlbox("data", "get", url, "--sha256", sha256(body), "--data-dir", str(data_dir),
-                   "--json")
+    result = dlbox(
+        "data", "get", url, "--sha256", sha256(body), "--data-dir", str(data_dir), "--json"
+    )
 
     assert result.exit_code == 0, result.stderr
     doc = json.loads(result.stdout)
@@ -59,8 +61,9 @@ def test_get_zip_and_json_result(server: LoopbackServer, data_dir: Path) -> None
     assert (data_dir / "dogscats" / "train" / "a.jpg").read_bytes() == b"a" * 300
 
 
-def test_archive_without_single_top_folder_lands_in_its_stem(server: LoopbackServer,
-                                                              data_dir: Path) -> None:
+def test_archive_without_single_top_folder_lands_in_its_stem(
+    server: LoopbackServer, data_dir: Path
+) -> None:
     body = tgz({"train.csv": b"x,y\n1,2\n", "test.csv": b"x\n3\n"})
     url = server.add("/adult_sample.tgz", Route(body))
 
@@ -70,8 +73,7 @@ def test_archive_without_single_top_folder_lands_in_its_stem(server: LoopbackSer
     assert listing(data_dir / "adult_sample") == ["test.csv", "train.csv"]
 
 
-def test_dropped_connection_is_retried_with_range(server: LoopbackServer,
-                                                  data_dir: Path) -> None:
+def test_dropped_connection_is_retried_with_range(server: LoopbackServer, data_dir: Path) -> None:
     body = tgz({"mnist_sample/big.bin": random.Random(0).randbytes(512_000)})  # incompressible
     url = server.add("/mnist_sample.tgz", Route(body, drop_after=200_000))
 
@@ -87,8 +89,9 @@ def test_dropped_connection_is_retried_with_range(server: LoopbackServer,
     assert (data_dir / "mnist_sample" / "big.bin").stat().st_size == 512_000
 
 
-def test_interrupted_download_resumes_on_the_next_run(server: LoopbackServer,
-                                                      data_dir: Path) -> None:
+def test_interrupted_download_resumes_on_the_next_run(
+    server: LoopbackServer, data_dir: Path
+) -> None:
     body = tgz(DOGSCATS) + bytes(100_000)
     url = server.add("/dogscats.tgz", Route(body, drop_after=60_000))
     args = ("data", "get", url, "--sha256", sha256(body), "--data-dir", str(data_dir))
@@ -111,8 +114,9 @@ def test_interrupted_download_resumes_on_the_next_run(server: LoopbackServer,
     assert leftovers(data_dir) == []
 
 
-def test_server_without_range_support_restarts_cleanly(server: LoopbackServer,
-                                                       data_dir: Path) -> None:
+def test_server_without_range_support_restarts_cleanly(
+    server: LoopbackServer, data_dir: Path
+) -> None:
     body = tgz(DOGSCATS) + bytes(50_000)
     url = server.add("/dogscats.tgz", Route(body, drop_after=20_000, ranges=False))
 
@@ -160,10 +164,13 @@ def test_fastai_checks_catch_a_substituted_file(server: LoopbackServer, data_dir
     """Catalog entries carry fastai's published size + md5 of the first MiB."""
     real, fake = tgz(DOGSCATS), tgz({"dogscats/evil.txt": b"x" * 2000})
     size, _sha, md5 = file_digest(_write(data_dir.parent / "real.tgz", real))
-    good = Dataset("dogscats", (Source(server.add("/a/dogscats.tgz", Route(real)),
-                                       Checks(size, None, md5)),))
-    bad = Dataset("planet_tiny", (Source(server.add("/b/planet_tiny.tgz", Route(fake)),
-                                         Checks(len(fake), None, md5)),))
+    good = Dataset(
+        "dogscats", (Source(server.add("/a/dogscats.tgz", Route(real)), Checks(size, None, md5)),)
+    )
+    bad = Dataset(
+        "planet_tiny",
+        (Source(server.add("/b/planet_tiny.tgz", Route(fake)), Checks(len(fake), None, md5)),),
+    )
     layout, options = Layout(data_dir), GetOptions(download=DownloadOptions(backoff=0))
 
     assert get_dataset(layout, good, options).check == "fastai (size + md5 of first MiB)"
@@ -172,13 +179,15 @@ def test_fastai_checks_catch_a_substituted_file(server: LoopbackServer, data_dir
     assert (data_dir / "dogscats" / "train").is_dir() and not (data_dir / "planet_tiny").exists()
 
 
-def test_mirror_is_used_when_the_first_source_fails(server: LoopbackServer,
-                                                    data_dir: Path) -> None:
+def test_mirror_is_used_when_the_first_source_fails(server: LoopbackServer, data_dir: Path) -> None:
     body = zip_bytes({"dogscats/train/a.jpg": b"a"})
-    dataset = Dataset("dogscats", (
-        Source(server.url("/gone/dogscats.tgz"), Checks(sha256="0" * 64)),
-        Source(server.add("/mirror/dogscats.zip", Route(body)), Checks(sha256=sha256(body))),
-    ))
+    dataset = Dataset(
+        "dogscats",
+        (
+            Source(server.url("/gone/dogscats.tgz"), Checks(sha256="0" * 64)),
+            Source(server.add("/mirror/dogscats.zip", Route(body)), Checks(sha256=sha256(body))),
+        ),
+    )
 
     result = get_dataset(Layout(data_dir), dataset)
 

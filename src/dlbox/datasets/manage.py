@@ -7,11 +7,13 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from dlbox.datasets.catalog import CATALOG_LIST, NAME_RE, Dataset, Source, lookup
+from dlbox.datasets.catalog import CATALOG_LIST, Dataset, Source, lookup
 from dlbox.datasets.download import DownloadOptions, Events, check_problems, fetch, file_digest
 from dlbox.datasets.extract import Limits, UnpackNoSpace, UnsafeArchive, extract_dataset
 from dlbox.datasets.store import Layout, Record, dataset_lock, remove_tree, tree_size
-from dlbox.errors import DlboxError, UsageError
+from dlbox.errors import DlboxError, UsageError, writes_under
+from dlbox.names import is_valid_name
+from dlbox.redact import redact_url
 
 
 @dataclass(frozen=True)
@@ -19,6 +21,7 @@ class GetOptions:
     force: bool = False
     download: DownloadOptions = field(default_factory=DownloadOptions)
     max_unpacked_bytes: int | None = None  # default: Limits.for_archive
+    max_members: int | None = None  # default: Limits.for_archive
 
 
 @dataclass(frozen=True)
@@ -44,25 +47,27 @@ class GetResult:
         return data
 
 
-def get_dataset(layout: Layout, dataset: Dataset, options: GetOptions | None = None,
-                events: Events | None = None) -> GetResult:
+def get_dataset(
+    layout: Layout,
+    dataset: Dataset,
+    options: GetOptions | None = None,
+    events: Events | None = None,
+) -> GetResult:
     """Make DATA_DIR/<name> present: download (resuming), verify, extract safely, record."""
     options = options or GetOptions()
     events = events or Events()
     name = dataset.name
     started = time.monotonic()
-    with dataset_lock(layout, name, on_wait=lambda: events.waiting(name)):
+    if not options.force:  # present already: nothing to write (a read-only data folder is fine)
+        done = _present(layout, dataset, events)
+        if done is not None:
+            return done
+    with writes_under(DATA_FIX), dataset_lock(layout, name, on_wait=lambda: events.waiting(name)):
         layout.clear_stale_tmp(name)
-        final = layout.dataset_dir(name)
-        if final.exists() and not options.force:
-            record = layout.read_record(name)
-            if record is not None:
-                events.found(name, "present")
-                return GetResult(name, final, "present", record.url, layout.archive(record.archive),
-                                 record.size, record.sha256, record.check, files=record.files,
-                                 bytes=record.bytes)
-            events.found(name, "found")
-            return GetResult(name, final, "found")
+        if not options.force:
+            done = _present(layout, dataset, events)
+            if done is not None:
+                return done
         first_error: DlboxError | None = None
         for source in dataset.sources:
             try:
@@ -72,14 +77,59 @@ def get_dataset(layout: Layout, dataset: Dataset, options: GetOptions | None = N
             except DlboxError as exc:
                 first_error = first_error or exc
                 continue
-            return GetResult(**{**asdict(result), "path": result.path, "archive": result.archive,
-                                "seconds": time.monotonic() - started})
+            return GetResult(
+                **{
+                    **asdict(result),
+                    "path": result.path,
+                    "archive": result.archive,
+                    "seconds": time.monotonic() - started,
+                }
+            )
         assert first_error is not None
         raise first_error
 
 
-def _get_from(layout: Layout, name: str, source: Source, options: GetOptions,
-              events: Events) -> GetResult:
+DATA_FIX = "choose another data folder (--data-dir, or `dlbox config set data_dir PATH`)"
+
+
+def _present(layout: Layout, dataset: Dataset, events: Events) -> GetResult | None:
+    """The dataset as it is on disk, when it is there; None when it must be fetched. A copy that
+    dlbox verified against another checksum than the one asked for now is an error, not success."""
+    name = dataset.name
+    final = layout.dataset_dir(name)
+    if not final.exists():
+        return None
+    record = layout.read_record(name)
+    if record is None:
+        events.found(name, "found")
+        return GetResult(name, final, "found")
+    asked = {s.checks.sha256 for s in dataset.sources if s.checks.sha256}
+    same_source = record.url in {redact_url(s.url) for s in dataset.sources}
+    if asked and record.sha256 not in asked and (dataset.custom or same_source):
+        raise DlboxError(
+            f"{name} is present in {layout.root}, but its archive has sha256 {record.sha256}, "
+            f"not the {' or '.join(sorted(asked))} asked for now.",
+            f"Run the same command with --force to download and verify it again (replacing the "
+            f"present copy), or `dlbox data rm {name}` first.",
+        )
+    events.found(name, "present")
+    return GetResult(
+        name,
+        final,
+        "present",
+        record.url,
+        layout.archive(record.archive),
+        record.size,
+        record.sha256,
+        record.check,
+        files=record.files,
+        bytes=record.bytes,
+    )
+
+
+def _get_from(
+    layout: Layout, name: str, source: Source, options: GetOptions, events: Events
+) -> GetResult:
     archive = layout.archive(source.filename)
     part = layout.partial(source.filename)
     if options.force:
@@ -110,8 +160,7 @@ def _get_from(layout: Layout, name: str, source: Source, options: GetOptions,
         os.replace(part, archive)
     size, sha256, _md5 = digest
     events.extracting(name)
-    limits = (Limits(options.max_unpacked_bytes) if options.max_unpacked_bytes
-              else Limits.for_archive(size))
+    limits = Limits.for_archive(size, options.max_unpacked_bytes, options.max_members)
     try:
         extracted = extract_dataset(archive, layout, name, limits)
     except UnpackNoSpace:
@@ -119,12 +168,32 @@ def _get_from(layout: Layout, name: str, source: Source, options: GetOptions,
     except DlboxError:
         archive.unlink(missing_ok=True)  # unsafe or damaged: never offer it again
         raise
-    record = Record(name, source.url, archive.name, size, sha256, source.checks.strength,
-                    extracted.files, extracted.bytes, time.time())
+    record = Record(
+        name,
+        redact_url(source.url),
+        archive.name,
+        size,
+        sha256,
+        source.checks.strength,
+        extracted.files,
+        extracted.bytes,
+        time.time(),
+    )
     layout.write_record(record)
-    return GetResult(name, extracted.path, status, source.url, archive, size, sha256,
-                     source.checks.strength, fetched_bytes, resumed_from, extracted.files,
-                     extracted.bytes)
+    return GetResult(
+        name,
+        extracted.path,
+        status,
+        redact_url(source.url),
+        archive,
+        size,
+        sha256,
+        source.checks.strength,
+        fetched_bytes,
+        resumed_from,
+        extracted.files,
+        extracted.bytes,
+    )
 
 
 @dataclass(frozen=True)
@@ -155,8 +224,14 @@ class ListResult:
 def _status(layout: Layout, dataset: Dataset) -> DatasetStatus:
     record = layout.read_record(dataset.name)
     present = layout.dataset_dir(dataset.name).is_dir()
-    partial = max((layout.partial(s.filename).stat().st_size for s in dataset.sources
-                   if layout.partial(s.filename).is_file()), default=None)
+    partial = max(
+        (
+            layout.partial(s.filename).stat().st_size
+            for s in dataset.sources
+            if layout.partial(s.filename).is_file()
+        ),
+        default=None,
+    )
     if present:
         state = "present" if record else "found"
     elif partial is not None:
@@ -166,9 +241,17 @@ def _status(layout: Layout, dataset: Dataset) -> DatasetStatus:
     else:
         state = "absent"
     url = record.url if record else dataset.sources[0].url
-    return DatasetStatus(dataset.name, state, dataset.description, url, dataset.size,
-                         list(dataset.aliases), dataset.custom,
-                         record.bytes if record and present else None, partial)
+    return DatasetStatus(
+        dataset.name,
+        state,
+        dataset.description,
+        url,
+        dataset.size,
+        list(dataset.aliases),
+        dataset.custom,
+        record.bytes if record and present else None,
+        partial,
+    )
 
 
 def _from_record(record: Record) -> Dataset:
@@ -185,10 +268,12 @@ def _name(layout: Layout, text: str) -> str:
     dataset = lookup(text)
     if dataset is not None:
         return dataset.name
-    if NAME_RE.match(text) and (layout.read_record(text) or layout.dataset_dir(text).is_dir()):
+    if is_valid_name(text) and (layout.read_record(text) or layout.dataset_dir(text).is_dir()):
         return text
-    raise UsageError(f"Unknown dataset {text!r}.",
-                     "`dlbox data list` shows the catalog and what is in the data folder.")
+    raise UsageError(
+        f"Unknown dataset {text!r}.",
+        "`dlbox data list` shows the catalog and what is in the data folder.",
+    )
 
 
 @dataclass(frozen=True)
@@ -212,8 +297,11 @@ class VerifyResult:
         return all(i.ok for i in self.items)
 
     def to_dict(self) -> dict[str, object]:
-        return {"data_dir": str(self.data_dir), "ok": self.ok,
-                "datasets": [i.to_dict() for i in self.items]}
+        return {
+            "data_dir": str(self.data_dir),
+            "ok": self.ok,
+            "datasets": [i.to_dict() for i in self.items],
+        }
 
 
 def verify_datasets(layout: Layout, names: list[str] | None = None) -> VerifyResult:
@@ -226,8 +314,9 @@ def verify_datasets(layout: Layout, names: list[str] | None = None) -> VerifyRes
 def _verify_one(layout: Layout, name: str) -> VerifyItem:
     record = layout.read_record(name)
     if record is None:
-        return VerifyItem(name, False, ["not downloaded by dlbox (no record): run "
-                                        f"`dlbox data get {name}`"], [])
+        return VerifyItem(
+            name, False, [f"not downloaded by dlbox (no record): run `dlbox data get {name}`"], []
+        )
     problems: list[str] = []
     checked: list[str] = []
     folder = layout.dataset_dir(name)
@@ -237,20 +326,24 @@ def _verify_one(layout: Layout, name: str) -> VerifyItem:
         files, nbytes = tree_size(folder)
         checked.append("unpacked files")
         if (files, nbytes) != (record.files, record.bytes):
-            problems.append(f"{folder} has {files} files, {nbytes} bytes; unpacked were "
-                            f"{record.files} files, {record.bytes} bytes")
+            problems.append(
+                f"{folder} has {files} files, {nbytes} bytes; unpacked were "
+                f"{record.files} files, {record.bytes} bytes"
+            )
     archive = layout.archive(record.archive)
     if archive.is_file():
         size, sha256, md5 = file_digest(archive)
         checked.append("archive sha256")
         if sha256 != record.sha256 or size != record.size:
-            problems.append(f"{archive} changed since download (sha256 {sha256}, expected "
-                            f"{record.sha256})")
+            problems.append(
+                f"{archive} changed since download (sha256 {sha256}, expected {record.sha256})"
+            )
         catalog = lookup(name)
         for source in catalog.sources if catalog else ():
-            if source.url == record.url:
-                problems += [f"{archive}: {p}" for p in check_problems(source.checks, size,
-                                                                       sha256, md5)]
+            if redact_url(source.url) == record.url:
+                problems += [
+                    f"{archive}: {p}" for p in check_problems(source.checks, size, sha256, md5)
+                ]
     return VerifyItem(name, not problems, problems, checked)
 
 
@@ -265,7 +358,13 @@ class RemoveResult:
 
 def remove_dataset(layout: Layout, text: str, keep_archive: bool = False) -> RemoveResult:
     name = _name(layout, text)
-    with dataset_lock(layout, name):
+    if not layout.root.is_dir():  # a mistyped --data-dir: say so, and create nothing
+        raise DlboxError(
+            f"The data folder {layout.root} does not exist: nothing to remove.",
+            "Check --data-dir (`dlbox config show` shows data_dir); `dlbox data list` shows "
+            "what is present.",
+        )
+    with writes_under(DATA_FIX), dataset_lock(layout, name):
         record = layout.read_record(name)
         dataset = lookup(name)
         filenames = {s.filename for s in dataset.sources} if dataset else set()
@@ -278,8 +377,10 @@ def remove_dataset(layout: Layout, text: str, keep_archive: bool = False) -> Rem
                 targets.append(layout.archive(fname))
         removed = [str(t) for t in targets if t.exists() or t.is_symlink()]
         if not removed and record is None:
-            raise DlboxError(f"{name} is not in {layout.root}: nothing to remove.",
-                             "`dlbox data list` shows what is present.")
+            raise DlboxError(
+                f"{name} is not in {layout.root}: nothing to remove.",
+                "`dlbox data list` shows what is present.",
+            )
         folder = layout.dataset_dir(name)
         if folder.exists():  # vanish in one step, then delete at leisure
             doomed = layout.new_tmp_dir(name)
