@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest
 
 from dlbox.engines.docker import DockerEngine
+from dlbox.environment.lockset import load_lockset, normalize_arch
 from dlbox.image.build import BuildOptions, ensure_image
 from dlbox.image.ca import CaBundle, detect_ca_bundle
-from dlbox.image.locks import load_lockset, normalize_arch
 from tests.helpers import dlbox, docker
 from tests.integration.test_build_tiny import image_contains, make_test_ca
 
@@ -22,17 +21,19 @@ def test_imports_and_versions_equal_the_lock(
     docker_engine: DockerEngine, fastai_image: str
 ) -> None:
     code = (
-        "import json, sys, fastai, torch, torchvision, jupyterlab, ipywidgets, nbclient; "
+        "import json, sys, fastai, torch, torchvision, jupyterlab, ipywidgets, nbclient, "
+        "jupyterhub; "
         "from fastai.vision.all import vision_learner; "
         "print(json.dumps({'fastai': fastai.__version__, 'torch': torch.__version__, "
         "'torchvision': torchvision.__version__, 'jupyterlab': jupyterlab.__version__, "
+        "'jupyterhub': jupyterhub.__version__, "
         "'python': sys.version.split()[0]}))"
     )
     out = docker("run", "--rm", fastai_image, "python", "-W", "ignore", "-c", code)
     assert out.returncode == 0, out.stderr
     seen = json.loads(out.stdout.strip().splitlines()[-1])
     pins = load_lockset(normalize_arch(docker_engine.architecture())).pins
-    for name in ("fastai", "jupyterlab"):
+    for name in ("fastai", "jupyterlab", "jupyterhub"):
         assert seen[name] == pins[name]
     for name in ("torch", "torchvision"):  # PyPI's CUDA builds report a local +cuXYZ suffix
         assert seen[name].split("+")[0] == pins[name]
@@ -48,7 +49,14 @@ def test_default_user_is_not_root_and_labels_name_the_stack(fastai_image: str) -
     assert labels["io.dlbox.fastai"].startswith("2.8.")
     assert fastai_image.endswith(labels["io.dlbox.spec-hash"])
     health = docker("image", "inspect", "--format", "{{json .Config.Healthcheck}}", fastai_image)
-    assert "/api/status" in health.stdout
+    assert "dlbox-healthcheck" in health.stdout
+    assert labels["io.dlbox.jupyterhub"] == labels_jupyterhub_from_lock()
+    which = docker("run", "--rm", fastai_image, "sh", "-c", "command -v jupyterhub-singleuser")
+    assert which.returncode == 0, which.stderr
+
+
+def labels_jupyterhub_from_lock() -> str:
+    return load_lockset("x86_64").version("jupyterhub")
 
 
 def test_no_build_caches_in_the_image(fastai_image: str) -> None:
@@ -77,19 +85,20 @@ def test_any_uid_can_use_the_venv(fastai_image: str) -> None:
         fastai_image,
         "python",
         "-c",
-        "import fastai, os; print(os.access(os.environ['HOME'], os.W_OK))",
+        "import fastai, torchvision, torch._dynamo, getpass, os; "
+        "print(getpass.getuser(), os.access(os.environ['HOME'], os.W_OK))",
     )
     assert out.returncode == 0 and out.stdout.strip().endswith("True"), out.stderr
 
 
-def test_build_is_a_noop_and_rebuild_is_fast(fastai_image: str) -> None:
-    start = time.monotonic()
+def test_build_is_a_noop_and_rebuild_gives_the_same_image(fastai_image: str) -> None:
+    """`dlbox build` with nothing changed builds nothing; `--rebuild` builds the same tag. (How
+    long a rebuild takes is measured in bench/, not asserted here.)"""
     again = dlbox("build")
-    assert again.code == 0 and "up to date" in again.output
+    assert again.code == 0 and "up to date" in again.output, again.output
     rebuild = dlbox("build", "--rebuild")
-    elapsed = time.monotonic() - start
     assert rebuild.code == 0 and "built" in rebuild.output, rebuild.output
-    assert elapsed < 10, f"no-change build + rebuild took {elapsed:.1f} s"
+    assert fastai_image.split(":")[-1] in rebuild.output
 
 
 def test_test_ca_never_in_any_layer(
@@ -103,3 +112,33 @@ def test_test_ca_never_in_any_layer(
     assert not image_contains(result.tag, marker)
     # Debian's public CAs are expected in the image (ca-certificates), the host bundle is not.
     assert detect_ca_bundle().path is not None
+
+
+def test_torch_compile_runs_in_the_image(fastai_image: str) -> None:
+    """torch.compile works out of the box: Inductor finds its C++ compiler and headers (the CPU
+    path here; the GPU path also needs Python.h for Triton's launcher). Compared with float32's
+    tolerance (torch.testing.assert_close): allclose's atol 1e-8 failed on an ulp near zero."""
+    code = (
+        "import torch, triton; f = torch.compile(lambda x: torch.sin(x) + torch.cos(x)); "
+        "x = torch.randn(64); torch.testing.assert_close(f(x), x.sin() + x.cos()); print(True)"
+    )
+    out = docker("run", "--rm", fastai_image, "python", "-W", "ignore", "-c", code, timeout=600)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "True"
+    headers = docker("run", "--rm", fastai_image, "python3.11-config", "--includes")
+    assert headers.returncode == 0 and "python3.11" in headers.stdout
+
+
+def test_image_carries_no_test_suites_or_static_libraries(fastai_image: str) -> None:
+    site = "/opt/dlbox/venv/lib/python3.11/site-packages"
+    out = docker(
+        "run",
+        "--rm",
+        "--entrypoint=",
+        fastai_image,
+        "sh",
+        "-c",
+        f"cd {site} && ls -d triton/backends/amd/lib pandas/tests numpy/_core/tests 2>/dev/null; "
+        "find . -name '*.a' -type f | head -3",
+    )
+    assert out.returncode == 0 and out.stdout.strip() == "", out.stdout

@@ -116,6 +116,22 @@ def test_token_never_in_ps_or_inspect(project: Project) -> None:
     assert "JUPYTER_TOKEN_FILE=/run/dlbox/token" in data["Config"]["Env"]
 
 
+def test_healthcheck_reports_healthy_under_up(project: Project) -> None:
+    """The image's HEALTHCHECK reads the server's runtime file (port, token) and says healthy."""
+    import time
+
+    project.up()
+    name = project.session()
+    deadline = time.monotonic() + 90
+    status = ""
+    while time.monotonic() < deadline:
+        status = docker("inspect", "--format", "{{.State.Health.Status}}", name).stdout.strip()
+        if status in ("healthy", "unhealthy"):
+            break
+        time.sleep(1)
+    assert status == "healthy", docker("inspect", "--format", "{{json .State.Health}}", name).stdout
+
+
 def test_files_made_in_jupyter_belong_to_the_host_user(project: Project) -> None:
     port, token, _ = project.up()
     import urllib.request
@@ -202,7 +218,9 @@ def test_killed_container_then_up_again(project: Project) -> None:
 def test_explain_names_every_flag(project: Project) -> None:
     run = dlbox("up", *project.args("--explain", "--dry-run"))
     assert run.code == 0, run.output
-    argv_line = next(line for line in run.stdout.splitlines() if " run --detach " in line)
+    # The command is printed as a shell would take it: one flag a line, joined by backslashes.
+    joined = re.sub(r" \\\n\s*", " ", run.stdout)
+    argv_line = next(line for line in joined.splitlines() if " run --detach " in line)
     words = argv_line.split()
     engine_flags = words[: next(i for i, w in enumerate(words) if w.startswith("dlbox-env:"))]
     for flag in {a for a in engine_flags if a.startswith("--")}:

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from dlbox.engines.docker import DockerEngine
+from dlbox.environment.lockset import normalize_arch
 from dlbox.image.build import BuildOptions, ensure_image
 from dlbox.image.ca import detect_ca_bundle
-from dlbox.image.locks import normalize_arch
 from dlbox.image.spec import EnvSpec, Extras
 from tests.helpers import docker
 

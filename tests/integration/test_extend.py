@@ -168,7 +168,13 @@ def test_quick_benchmark_runs(docker_engine: DockerEngine, tmp_path: Path) -> No
         check=False,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    for row in ("cold build", "rebuild after one package", "image size", "download"):
+    for row in (
+        "dlbox --version start",
+        "cold build",
+        "rebuild after one package",
+        "image size",
+        "data get",
+    ):
         assert row in done.stdout, done.stdout
     assert "| cold build" in report.read_text()
 

@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from dlbox.engines import local_env
 from dlbox.engines.detect import select_engine
+from dlbox.engines.local import venvs
 from dlbox.launch.health import status_code
 from tests.conftest import need
 from tests.helpers import dlbox, free_port_block
@@ -34,8 +34,8 @@ def venv() -> Path:
     saved = os.environ.get("DLBOX_VENVS_DIR")
     os.environ["DLBOX_VENVS_DIR"] = VENVS
     try:
-        result = local_env.ensure_venv()
-    except local_env.DlboxError as exc:
+        result = venvs.ensure_venv()
+    except venvs.DlboxError as exc:
         need(f"cannot create the local venv: {exc.message}")
         raise
     finally:
@@ -109,6 +109,23 @@ def test_up_answers_with_the_token_and_refuses_without(project: dict[str, str]) 
         assert token not in Path(f"/proc/{pid}/environ").read_bytes().decode(errors="replace")
     link = Path(project["code"]) / "data"
     assert link.is_symlink() and link.resolve() == Path(project["data"]).resolve()
+    # The image's JupyterLab defaults for learners hold here too: no news question, no update check,
+    # no extension manager (lab settings overrides in the venv; docs/jupyterlab.md).
+    notify = lab_setting_defaults(port, token, "@jupyterlab/apputils-extension:notification")
+    assert (notify["fetchNews"], notify["checkForUpdates"]) == ("false", False)
+    manager = lab_setting_defaults(port, token, "@jupyterlab/extensionmanager-extension:plugin")
+    assert manager["enabled"] is False
+
+
+def lab_setting_defaults(port: int, token: str, plugin: str) -> dict[str, object]:
+    """The defaults JupyterLab gives a plugin's settings (its schema after the overrides)."""
+    req = urllib.request.Request(
+        f"http://127.0.0.1:{port}/lab/api/settings/{plugin}",
+        headers={"Authorization": f"token {token}"},
+    )
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        schema = json.loads(resp.read())["schema"]["properties"]
+    return {name: prop.get("default") for name, prop in schema.items()}
 
 
 def _start_kernel(port: int, token: str) -> None:
@@ -134,7 +151,7 @@ def _gone(pid: int, group: bool, within: float = 10.0) -> bool:
 
 
 def test_stop_leaves_no_process_behind(project: dict[str, str]) -> None:
-    from dlbox.engines.local_proc import descendants
+    from dlbox.engines.local.processes import descendants
 
     s = session_of(up(project))
     name, port = str(s["name"]), int(str(s["port"]))
@@ -191,12 +208,12 @@ def test_auto_picks_docker_when_it_answers_and_local_when_it_does_not(
     down = select_engine("auto")
     assert down.name in ("local", "podman")
     if down.name == "local":
-        assert down.engine is None and "docker" in down.reason
+        assert down.container is None and "docker" in down.reason
         assert down.to_dict()["engine"] == "local"
     monkeypatch.delenv("DOCKER_HOST")
     try:
         select_engine("docker")
-    except local_env.DlboxError as exc:
+    except venvs.DlboxError as exc:
         need(f"no Docker daemon answers here: {exc.message}")
     assert select_engine("auto").name == "docker"
 

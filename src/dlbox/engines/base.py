@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
-if TYPE_CHECKING:
-    from dlbox.image.build import BuildOptions, BuildResult
+from dlbox.gpu.lines import DEFAULT_LINE
 
 
 @dataclass(frozen=True)
@@ -71,6 +70,31 @@ class BuildRequest:
 
 
 @dataclass(frozen=True)
+class EnvironmentRequest:
+    """What an engine that makes its own environment (the local engine) is asked for: the
+    image's build options, reduced to what a venv can honour."""
+
+    pip: tuple[str, ...] = ()  # the project's extra pip packages
+    extra_index_urls: tuple[str, ...] = ()  # more package indexes for them
+    container_only_extras: bool = False  # apt packages or Dockerfile lines were asked for
+    rebuild: bool = False
+    ca_file: Path | None = None
+    cuda_line: str = DEFAULT_LINE  # which CUDA line's lock (macOS: always the default line's)
+
+
+@dataclass(frozen=True)
+class PreparedEnvironment:
+    """The environment an engine made (or found): `ref` is what ContainerSpec.image names."""
+
+    ref: str
+    digest: str
+    built: bool  # False: it existed already
+    seconds: float
+    log_path: Path | None
+    versions: dict[str, str]
+
+
+@dataclass(frozen=True)
 class ContainerInfo:
     name: str
     id: str
@@ -82,6 +106,32 @@ class ContainerInfo:
     @property
     def running(self) -> bool:
         return self.state == "running"
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    """One image in an engine's store, as every engine reports it (Podman's `localhost/` prefix
+    for unqualified names is removed, so refs compare equal across engines)."""
+
+    repository: str
+    tag: str
+    id: str
+    size: int | None = None
+
+    @property
+    def ref(self) -> str:
+        return f"{self.repository}:{self.tag}"
+
+
+@dataclass(frozen=True)
+class UserMapping:
+    """How an engine makes what the container writes in /code and /data the invoking user's on
+    the host: the run flags, whether processes are uid 0 inside (Jupyter then needs --allow-root,
+    though that root is the host user, not real root), and the rule in words (--explain)."""
+
+    argv: tuple[str, ...]
+    root_inside: bool
+    explanation: str
 
 
 @dataclass(frozen=True)
@@ -100,6 +150,11 @@ class Engine(Protocol):
 
     name: str
 
+    @property
+    def probe_modes(self) -> tuple[str, ...]:
+        """The GPU mechanisms this engine probes for, in order (gpus.MODE_FLAGS, host modes)."""
+        ...
+
     def describe(self) -> dict[str, object]: ...
 
     def image_exists(self, ref: str) -> bool: ...
@@ -108,15 +163,13 @@ class Engine(Protocol):
 
     def architecture(self) -> str: ...
 
-    def build(
-        self, request: BuildRequest, on_line: Callable[[str], None], log_path: Path
-    ) -> int: ...
-
     def run_argv(self, spec: ContainerSpec) -> list[str]: ...
 
-    def start(self, spec: ContainerSpec) -> str: ...
+    def user_mapping(self, user: str | None) -> UserMapping:
+        """This engine mode's rule for running as the host user `user` ("UID:GID")."""
+        ...
 
-    def run_to_completion(self, spec: ContainerSpec, timeout: float) -> tuple[int, str]: ...
+    def start(self, spec: ContainerSpec) -> str: ...
 
     def run_streaming(
         self,
@@ -143,7 +196,7 @@ class Engine(Protocol):
 
     def containers(self, labels: Sequence[str]) -> list[ContainerInfo]: ...
 
-    def inspect_container(self, name: str) -> dict[str, object] | None: ...
+    def inspect_container(self, name: str) -> ContainerInfo | None: ...
 
     def remove(self, name: str) -> None: ...
 
@@ -157,6 +210,27 @@ class Engine(Protocol):
 
     def probe_gpus(self, image: str) -> list[ProbeOutcome]: ...
 
+    def gpu_facts(self) -> dict[str, object]:
+        """What besides the driver decides the GPU probe's answer (the engine's runtimes, its
+        CDI folders): part of the probe cache's key."""
+        ...
+
+
+@runtime_checkable
+class BuildsImages(Protocol):
+    """Building images is its own small interface: Docker and Podman have it (with BuildKit or
+    Buildah), the local engine does not (it makes a venv: ProvidesEnvironment)."""
+
+    name: str
+
+    def architecture(self) -> str: ...
+
+    def image_id(self, ref: str) -> str | None: ...
+
+    def build(
+        self, request: BuildRequest, on_line: Callable[[str], None], log_path: Path
+    ) -> int: ...
+
 
 @runtime_checkable
 class ProvidesEnvironment(Protocol):
@@ -164,9 +238,9 @@ class ProvidesEnvironment(Protocol):
     a venv from the lock). `ensure_environment` asks it; image engines get `ensure_image`."""
 
     def prepare_environment(
-        self, options: BuildOptions, on_line: Callable[[str], None]
-    ) -> BuildResult: ...
+        self, request: EnvironmentRequest, on_line: Callable[[str], None]
+    ) -> PreparedEnvironment: ...
 
-    def planned_environment(self, options: BuildOptions) -> tuple[str, bool]:
+    def planned_environment(self, request: EnvironmentRequest) -> tuple[str, bool]:
         """(the environment's name, whether it exists already), building nothing."""
         ...

@@ -1,6 +1,8 @@
-"""The Docker CLI engine (also drives Docker-compatible CLIs such as Podman's).
+"""The Docker CLI engine, rootful or rootless (the base of the Podman engine, whose CLI takes the
+same run/ps/inspect/logs/exec commands).
 
-Only argv lists, through dlbox.process. Each engine owns its own GPU and user flags.
+Only argv lists, through dlbox.process. Each engine owns its own GPU and user flags, and its raw
+JSON: callers get ContainerInfo, ImageInfo and EngineInfo.
 """
 
 from __future__ import annotations
@@ -8,13 +10,24 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dlbox import process
-from dlbox.engines.base import BuildRequest, ContainerInfo, ContainerSpec, ProbeOutcome
+from dlbox.engines.base import (
+    BuildRequest,
+    ContainerInfo,
+    ContainerSpec,
+    ImageInfo,
+    ProbeOutcome,
+    UserMapping,
+)
 from dlbox.engines.gpus import PROBE_MODES, classify_probe_failure, gpu_argv, parse_gpu_list
 from dlbox.errors import EngineError, ProcessError
+
+if TYPE_CHECKING:
+    from dlbox.engines.docker_api import DockerApi
 
 INSPECT_TIMEOUT = 30.0
 RUN_TIMEOUT = 120.0
@@ -33,6 +46,39 @@ class BuildKitSupport:
         return self.mode != "none"
 
 
+@dataclass(frozen=True)
+class EngineInfo:
+    """What the daemon says about itself (learnt once, when the engine is found)."""
+
+    rootless: bool = False
+    storage_driver: str = ""
+    store_root: str = ""  # where images live, on the engine's host
+    endpoint: str = ""  # DOCKER_HOST or Podman's socket/URL; "" for the default
+    # The facts the GPU probe's cache key needs (runtimes, default runtime, CDI spec folders),
+    # read by the same `docker info` call; None when not read (gpu_facts() asks then).
+    gpu: tuple[tuple[str, object], ...] | None = field(default=None, hash=False, compare=False)
+    api_socket: str = ""  # Podman: its Docker-compatible API service's socket, when it exists
+
+    @property
+    def mode(self) -> str:
+        return "rootless" if self.rootless else "rootful"
+
+
+def gpu_facts_from_info(data: object) -> dict[str, object]:
+    """The GPU-relevant part of `docker info --format '{{json .}}'` (Podman's too)."""
+    if not isinstance(data, dict):
+        return {}
+    host = data.get("host") if isinstance(data.get("host"), dict) else {}
+    oci = host.get("ociRuntime") if isinstance(host, dict) else None
+    runtimes = data.get("Runtimes")
+    return {
+        "runtimes": sorted(runtimes) if isinstance(runtimes, dict) else [],
+        "default_runtime": data.get("DefaultRuntime")
+        or (oci.get("name") if isinstance(oci, dict) else None),
+        "cdi_spec_dirs": data.get("CDISpecDirs"),
+    }
+
+
 def shm_flag(size: int) -> str:
     """Docker's --shm-size value: whole MiB when exact, else bytes."""
     mib = 1024 * 1024
@@ -41,6 +87,14 @@ def shm_flag(size: int) -> str:
 
 class DockerEngine:
     """A container engine driven through a Docker-compatible CLI binary."""
+
+    kind = "Docker"
+    # GPU mechanisms this CLI has, in the order a probe tries them.
+    probe_modes: tuple[str, ...] = PROBE_MODES
+    remove_args: tuple[str, ...] = ("rm", "--force", "--volumes")
+    # Why GPUs cannot be given through this engine's Docker API (the hub's DockerSpawner); "" when
+    # they can (Docker: device requests).
+    api_gpu_gap: str = ""
 
     def __init__(
         self,
@@ -51,24 +105,58 @@ class DockerEngine:
         client_version: str = "",
         server_version: str = "",
         server_arch: str = "",
+        info: EngineInfo | None = None,
+        global_args: tuple[str, ...] = (),
+        api: DockerApi | None = None,
     ):
         self.client = client
+        # Options before the subcommand, on every call (Podman: `--url` for a service that
+        # DOCKER_HOST names).
+        self.global_args = global_args
         self.buildkit = buildkit
         self.name = name
         self.client_version = client_version
         self.server_version = server_version
         self.server_arch = server_arch
+        self.info = info or EngineInfo()
+        # The Engine API on the unix socket this client talks to (docker_api.py): containers are
+        # listed and inspected through it, a few ms instead of a CLI process. None: the CLI.
+        self.api = api
+
+    def _api_failed(self) -> None:
+        """The socket did not answer (permission, gone): the CLI answers from now on."""
+        self.api = None
+
+    @property
+    def command(self) -> list[str]:
+        """The client and its global options: what every engine call starts with."""
+        return [self.client, *self.global_args]
 
     # -- facts ---------------------------------------------------------------------------------
+    @property
+    def title(self) -> str:
+        """The engine mode in words: 'rootless Podman 4.3.1'."""
+        return f"{self.info.mode} {self.kind} {self.server_version}".strip()
+
     def describe(self) -> dict[str, object]:
         return {
             "engine": self.name,
+            "mode": self.info.mode,
+            "rootless": self.info.rootless,
+            "title": self.title,
             "client": self.client,
             "client_version": self.client_version,
             "server_version": self.server_version,
+            "storage_driver": self.info.storage_driver,
+            "endpoint": self.info.endpoint,
             "buildkit": self.buildkit.mode,
             "buildkit_detail": self.buildkit.detail,
         }
+
+    def docker_api(self) -> str:
+        """The Docker API that Docker-API clients (the hub's DockerSpawner) use for this engine:
+        DOCKER_HOST, or "" for the client's default socket."""
+        return self.info.endpoint
 
     def _run(
         self,
@@ -78,7 +166,7 @@ class DockerEngine:
         input_text: str | None = None,
     ) -> process.Completed:
         return process.run(
-            [self.client, *args],
+            [*self.command, *args],
             timeout=timeout,
             check=check,
             input_text=input_text,
@@ -100,9 +188,20 @@ class DockerEngine:
             return {}
         return json.loads(done.stdout.strip() or "{}") or {}
 
-    def images(self, repository: str) -> list[dict[str, str]]:
+    def image_size(self, ref: str) -> int | None:
+        done = self._run(["image", "inspect", "--format", "{{.Size}}", ref], check=False)
+        text = done.stdout.strip()
+        return int(text) if done.returncode == 0 and text.isdigit() else None
+
+    def images(self, repository: str) -> list[ImageInfo]:
+        """Docker prints one JSON object a line (Repository, Tag, ID)."""
         done = self._run(["image", "ls", repository, "--format", "{{json .}}"])
-        return [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
+        found = []
+        for line in done.stdout.splitlines():
+            if line.strip():
+                item = json.loads(line)
+                found.append(ImageInfo(item["Repository"], item["Tag"], item.get("ID", "")))
+        return found
 
     def architecture(self) -> str:
         """The daemon's CPU architecture (known from the ping that found the engine)."""
@@ -111,19 +210,27 @@ class DockerEngine:
             self.server_arch = done.stdout.strip()
         return self.server_arch
 
-    def info(self) -> dict[str, object]:
-        done = self._run(["info", "--format", "{{json .}}"])
-        data: dict[str, object] = json.loads(done.stdout)
-        return data
+    def gpu_facts(self) -> dict[str, object]:
+        """What decides whether containers get a GPU, besides the driver: the OCI runtimes the
+        engine has (nvidia: the toolkit), its default one, and where it reads CDI specs. Part of
+        the GPU probe's cache key, so installing or removing the toolkit is noticed."""
+        if self.info.gpu is not None:  # read with the engine's other facts: no second call
+            return dict(self.info.gpu)
+        try:
+            done = self._run(["info", "--format", "{{json .}}"], check=False)
+            data = json.loads(done.stdout or "{}")
+        except (ProcessError, ValueError) as exc:
+            return {"error": str(exc)[:200]}
+        return gpu_facts_from_info(data)
 
     # -- build ---------------------------------------------------------------------------------
     def build_argv(self, request: BuildRequest) -> tuple[list[str], dict[str, str]]:
         """The build command and the environment it needs (argv snapshots test this)."""
         if self.buildkit.mode == "buildx":
-            argv = [self.client, "buildx", "build", "--load"]
+            argv = [*self.command, "buildx", "build", "--load"]
             env: dict[str, str] = {}
         else:
-            argv = [self.client, "build"]
+            argv = [*self.command, "build"]
             env = {"DOCKER_BUILDKIT": "1"}
         argv += ["--progress", "plain", "--tag", request.tag]
         for secret_id, src in request.secrets:
@@ -143,7 +250,7 @@ class DockerEngine:
 
     # -- containers ----------------------------------------------------------------------------
     def run_argv(self, spec: ContainerSpec) -> list[str]:
-        argv = [self.client, "run"]
+        argv = [*self.command, "run"]
         if spec.detach:
             argv.append("--detach")
         if spec.remove:
@@ -153,8 +260,7 @@ class DockerEngine:
         argv += ["--name", spec.name]
         if spec.init:
             argv.append("--init")
-        if spec.user:
-            argv += ["--user", spec.user]
+        argv += self.user_mapping(spec.user).argv
         if spec.workdir:
             argv += ["--workdir", spec.workdir]
         if spec.ipc_host:
@@ -165,7 +271,8 @@ class DockerEngine:
             argv += ["--network", spec.network]
         argv += gpu_argv(spec.gpu)
         for port in spec.ports:
-            argv += ["--publish", f"{port.host_ip}:{port.host_port}:{port.container_port}"]
+            ip = f"[{port.host_ip}]" if ":" in port.host_ip else port.host_ip  # Podman needs []
+            argv += ["--publish", f"{ip}:{port.host_port}:{port.container_port}"]
         for mount in spec.mounts:
             opt = f"type=bind,source={mount.source},target={mount.target}"
             argv += ["--mount", opt + (",readonly" if mount.read_only else "")]
@@ -177,8 +284,26 @@ class DockerEngine:
         argv += list(spec.command)
         return argv
 
+    def user_mapping(self, user: str | None) -> UserMapping:
+        if self.info.rootless and user:
+            # --user UID:GID here is a subordinate id on the host ("Permission denied" in /code),
+            # and so is the image's own non-root user: run as container root, which is you.
+            return UserMapping(
+                ("--user", "0:0"),
+                True,
+                "rootless Docker: root in the container is you on the host (the daemon's user "
+                "namespace maps uid 0 to your uid), so files made in /code and /data are yours",
+            )
+        if not user:
+            return UserMapping((), False, "the image's default user")
+        return UserMapping(
+            ("--user", user),
+            user.split(":", 1)[0] == "0",
+            f"--user {user}: the container runs as you, so files it makes are yours",
+        )
+
     def start(self, spec: ContainerSpec) -> str:
-        done = self._run(self.run_argv(spec)[1:], timeout=RUN_TIMEOUT)
+        done = self._run(self.run_argv(spec)[len(self.command) :], timeout=RUN_TIMEOUT)
         return done.stdout.strip()
 
     def run_streaming(
@@ -188,8 +313,9 @@ class DockerEngine:
         log_path: Path | None,
         timeout: float | None,
     ) -> int:
-        return process.stream(self.run_argv(spec), on_line=on_line, log_path=log_path,
-                              timeout=timeout)
+        return process.stream(
+            self.run_argv(spec), on_line=on_line, log_path=log_path, timeout=timeout
+        )
 
     def run_interactive(self, spec: ContainerSpec) -> int:
         return process.interactive(self.run_argv(spec))
@@ -200,12 +326,16 @@ class DockerEngine:
     def limitations(self, spec: ContainerSpec) -> list[str]:
         return []
 
-    def run_to_completion(self, spec: ContainerSpec, timeout: float) -> tuple[int, str]:
-        argv = self.run_argv(spec)
-        done = process.run(argv, timeout=timeout, check=False, error_type=EngineError)
-        return done.returncode, done.stdout + done.stderr
-
     def containers(self, labels: Sequence[str]) -> list[ContainerInfo]:
+        api = self.api
+        if api is not None:
+            from dlbox.engines.docker_api import ApiUnavailable
+
+            try:
+                found = (api.inspect(i) for i in api.container_ids(labels))
+                return [self._container(item) for item in found if item is not None]
+            except ApiUnavailable:
+                self._api_failed()
         args = ["ps", "--all", "--quiet", "--no-trunc"]
         for label in labels:
             args += ["--filter", f"label={label}"]
@@ -213,32 +343,46 @@ class DockerEngine:
         if not ids:
             return []
         done = self._run(["inspect", *ids], check=False)
-        found = []
-        for item in json.loads(done.stdout or "[]"):
-            found.append(
-                ContainerInfo(
-                    name=item["Name"].lstrip("/"),
-                    id=item["Id"],
-                    image=item["Config"]["Image"],
-                    state=item["State"]["Status"],
-                    labels=item["Config"].get("Labels") or {},
-                    started_at=item["State"].get("StartedAt", ""),
-                )
-            )
-        return found
+        return [self._container(item) for item in json.loads(done.stdout or "[]")]
 
-    def inspect_container(self, name: str) -> dict[str, object] | None:
+    def _container(self, item: dict[str, object]) -> ContainerInfo:
+        config = item.get("Config")
+        state = item.get("State")
+        config = config if isinstance(config, dict) else {}
+        state = state if isinstance(state, dict) else {}
+        return ContainerInfo(
+            name=str(item.get("Name", "")).lstrip("/"),
+            id=str(item.get("Id", "")),
+            image=self._image_name(str(config.get("Image", ""))),
+            state=str(state.get("Status", "")),
+            labels=dict(config.get("Labels") or {}),
+            started_at=str(state.get("StartedAt", "")),
+        )
+
+    def _image_name(self, name: str) -> str:
+        return name
+
+    def inspect_container(self, name: str) -> ContainerInfo | None:
+        api = self.api
+        if api is not None:
+            from dlbox.engines.docker_api import ApiUnavailable
+
+            try:
+                item = api.inspect(name)
+                return None if item is None else self._container(item)
+            except ApiUnavailable:
+                self._api_failed()
         done = self._run(["inspect", "--type", "container", name], check=False)
         if done.returncode != 0:
             return None
-        items: list[dict[str, object]] = json.loads(done.stdout)
-        return items[0] if items else None
+        items = json.loads(done.stdout)
+        return self._container(items[0]) if items else None
 
     def remove(self, name: str) -> None:
-        self._run(["rm", "--force", "--volumes", name], check=False)
+        self._run([*self.remove_args, name], check=False)
 
     def logs_argv(self, name: str, follow: bool, tail: int | None) -> list[str]:
-        argv = [self.client, "logs"]
+        argv = [*self.command, "logs"]
         if follow:
             argv.append("--follow")
         if tail is not None:
@@ -252,26 +396,15 @@ class DockerEngine:
     def exec_argv(
         self, name: str, command: Sequence[str], user: str | None, tty: bool
     ) -> list[str]:
-        argv = [self.client, "exec"]
+        # stdin always reaches the command (`echo CMD | dlbox shell` runs CMD, as the local
+        # engine's bash does); a terminal gets a tty too.
+        argv = [*self.command, "exec", "--interactive"]
         if tty:
-            argv += ["--interactive", "--tty"]
-        if user:
-            argv += ["--user", user]
+            argv.append("--tty")
+        mapped = self.user_mapping(user).argv
+        if "--user" in mapped:  # the same user as the session (keep-id is fixed at run)
+            argv += ["--user", mapped[mapped.index("--user") + 1]]
         return [*argv, name, *command]
-
-    def exec(
-        self,
-        name: str,
-        command: Sequence[str],
-        user: str | None = None,
-        timeout: float = INSPECT_TIMEOUT,
-    ) -> process.Completed:
-        return process.run(
-            self.exec_argv(name, command, user, False),
-            timeout=timeout,
-            check=False,
-            error_type=EngineError,
-        )
 
     # -- GPUs ----------------------------------------------------------------------------------
     def probe_gpus(self, image: str) -> list[ProbeOutcome]:
@@ -279,7 +412,7 @@ class DockerEngine:
         from dlbox.engines.base import GpuRequest
 
         outcomes = []
-        for mode in PROBE_MODES:
+        for mode in self.probe_modes:
             spec = ContainerSpec(
                 # Unique per call: concurrent `up`s must not collide on a probe's name.
                 name=f"dlbox-gpu-probe-{mode}-{secrets.token_hex(4)}",
@@ -297,7 +430,7 @@ class DockerEngine:
                 init=False,
             )
             argv = self.run_argv(spec)
-            argv.insert(2, "--entrypoint=")
+            argv.insert(argv.index("run") + 1, "--entrypoint=")
             try:
                 done = process.run(argv, timeout=PROBE_TIMEOUT, check=False)
             except ProcessError as exc:
@@ -305,7 +438,7 @@ class DockerEngine:
                 outcomes.append(ProbeOutcome(mode, False, (), exc.message, transient=True))
                 continue
             finally:
-                self._run(["rm", "--force", spec.name], check=False)
+                self._run([*self.remove_args, spec.name], check=False)
             gpus = parse_gpu_list(done.stdout)
             if done.returncode == 0 and gpus:
                 outcomes.append(ProbeOutcome(mode, True, gpus, "GPU visible in the container"))

@@ -69,9 +69,19 @@ def classify_probe_failure(mode: str, stderr: str, stdout: str = "") -> str:
     if "is not an absolute path" in text and mode == "cdi":
         return "this Docker version predates CDI device names (Docker 25+ or Podman have them)"
     if "unresolvable cdi devices" in text or "cdi" in text and "not" in text and mode == "cdi":
-        return "no CDI spec for nvidia.com/gpu (run `nvidia-ctk cdi generate`)"
+        return (
+            "no CDI spec for nvidia.com/gpu (run `nvidia-ctk cdi generate`, or without the "
+            "toolkit `sudo dlbox gpu cdi --write`)"
+        )
     if "unknown or invalid runtime name" in text or "unknown runtime" in text:
         return "the engine has no 'nvidia' runtime registered"
+    if "oci runtime" in text and "nvidia" in text and "not found" in text:
+        # Podman: `--runtime nvidia`, or containers.conf naming a runtime that is not installed.
+        return (
+            "Podman has no 'nvidia' OCI runtime: it reaches NVIDIA GPUs through CDI (run "
+            "`sudo nvidia-ctk cdi generate --output=/etc/cdi/nvidia.yaml`, or without the toolkit "
+            '`sudo dlbox gpu cdi --write`), and drop any runtime = "nvidia" from containers.conf'
+        )
     if "unknown flag" in text or "unknown shorthand flag" in text:
         return f"this engine's CLI does not support {MODE_FLAGS[mode]}"
     if "nvml" in text or "driver" in text and "failed" in text:
@@ -92,6 +102,7 @@ class GpuDecision:
     gpus: tuple[str, ...]
     reason: str
     warning: str | None = None
+    probed: bool = True  # False: a dry run with no cached probe answer (the flag is a guess)
 
 
 def choose_gpu_mode(outcomes: Sequence[ProbeOutcome]) -> ProbeOutcome | None:

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from dlbox.errors import UsageError
 from dlbox.image.ca import CaBundle
+from dlbox.image.context import BuildContext
 from dlbox.image.render import CA_SECRET_ID
-from dlbox.image.spec import BuildContext
 
 MARKER = ".dlbox-export"
 README = "README.md"

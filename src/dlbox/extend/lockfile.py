@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dlbox.config.write import write_atomic
+from dlbox.environment.lockset import split_blocks
 from dlbox.errors import ConfigError
-from dlbox.image.locks import split_blocks
 from dlbox.image.spec import LockedExtras
 
 if sys.version_info >= (3, 11):
@@ -40,7 +40,7 @@ class ExtrasLock:
     platforms: tuple[LockedExtras, ...] = field(default_factory=tuple)
 
     def pins(self, arch: str) -> dict[str, str]:
-        from dlbox.image.locks import parse_pins
+        from dlbox.environment.lockset import parse_pins
 
         for item in self.platforms:
             if item.arch == arch:

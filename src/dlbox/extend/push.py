@@ -95,14 +95,14 @@ def push_image(engine: DockerEngine, source: str, ref: str) -> PushResult:
     """`docker tag SOURCE REF` then `docker push REF`."""
     check_ref(ref)
     try:
-        process.run([engine.client, "tag", source, ref], timeout=60)
+        process.run([*engine.command, "tag", source, ref], timeout=60)
     except ProcessError as exc:
         raise PushError(
             f"Could not tag {source} as {ref}: {exc.stderr_tail.strip() or exc.message}.",
             push_hint(exc.stderr_tail, ref),
         ) from exc
     try:
-        process.run([engine.client, "push", ref], timeout=PUSH_TIMEOUT)
+        process.run([*engine.command, "push", ref], timeout=PUSH_TIMEOUT)
     except ProcessError as exc:
         said = (exc.stderr_tail.strip().splitlines() or [exc.message])[-1]
         raise PushError(

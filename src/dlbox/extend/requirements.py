@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from dlbox.environment.lockset import normalize_name
 from dlbox.errors import UsageError
-from dlbox.image.locks import normalize_name
 
 # name, optional [extras], optional version specifiers, optional ; marker. No URLs, no options:
 # a line starting with "-" would be read by uv as an option (--index-url ...) from the file.

@@ -14,12 +14,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dlbox import process
+from dlbox.environment.lockset import (
+    SUPPORTED_ARCHES,
+    LockSet,
+    constraints_text,
+    parse_pins,
+    pins_digest,
+)
 from dlbox.errors import DlboxError, ProcessError
-from dlbox.extend.explain import explain
+from dlbox.extend.explain_conflict import explain
 from dlbox.extend.lockfile import new_packages, via_map
-from dlbox.image.lock import PLATFORMS
-from dlbox.image.locks import SUPPORTED_ARCHES, LockSet, parse_pins
-from dlbox.image.render import constraints_text, pins_digest
+from dlbox.gpu.lines import DEFAULT_LINE, LINES
+from dlbox.image.relock import PLATFORMS
 from dlbox.image.spec import EnvSpec, LockedExtras
 from dlbox.uvtool import find_uv
 
@@ -42,14 +48,24 @@ class Resolution:
 
 
 def locksets(lock_root: Path | None, python: str = "3.11") -> list[LockSet]:
-    """The environment's locks for every Linux platform that has them (at least one)."""
+    """The environment's locks for every CUDA line (the default first) and every Linux platform
+    that has them (at least one), each set of pins once: extras are locked for every image a
+    project may build."""
     found: list[LockSet] = []
+    seen: set[tuple[str, str]] = set()
     error: DlboxError | None = None
-    for arch in SUPPORTED_ARCHES:
-        try:
-            found.append(EnvSpec(arch=arch, lock_root=lock_root, python=python).lockset())
-        except DlboxError as exc:
-            error = exc
+    for line in sorted(LINES, key=lambda name: name != DEFAULT_LINE):
+        for arch in SUPPORTED_ARCHES:
+            try:
+                spec = EnvSpec(arch=arch, lock_root=lock_root, python=python, cuda_line=line)
+                lockset = spec.lockset()
+            except DlboxError as exc:
+                error = exc
+                continue
+            key = (arch, pins_digest(lockset.pins))
+            if key not in seen:
+                seen.add(key)
+                found.append(lockset)
     if not found:
         assert error is not None
         raise error

@@ -9,13 +9,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from dlbox import paths
-from dlbox.engines.base import BuildRequest, Engine, ProvidesEnvironment
+from dlbox.engines.base import BuildRequest, Engine, EnvironmentRequest, ProvidesEnvironment
 from dlbox.engines.docker import DockerEngine
+from dlbox.environment.lockset import normalize_arch
 from dlbox.errors import BuildError, EngineUnavailable
 from dlbox.image.ca import CaBundle
-from dlbox.image.locks import normalize_arch
+from dlbox.image.context import BuildContext, build_context
 from dlbox.image.render import CA_SECRET_ID
-from dlbox.image.spec import BuildContext, EnvSpec, build_context
+from dlbox.image.spec import EnvSpec
 
 RELEVANT_LINES = 12
 _ERROR_MARKERS = (
@@ -75,7 +76,7 @@ def relevant_lines(log_lines: list[str], limit: int = RELEVANT_LINES) -> list[st
     return [ln[:300] for ln in picked[-limit:]]
 
 
-def failure_hint(lines: list[str], ca: CaBundle) -> str:
+def failure_hint(lines: list[str], ca: CaBundle, cli: str = "docker") -> str:
     text = "\n".join(lines).lower()
     if "certificate" in text or "ssl" in text or "tls" in text:
         hint = "HTTPS failed inside the build: pass your proxy's CA with --ca-bundle PATH"
@@ -86,7 +87,7 @@ def failure_hint(lines: list[str], ca: CaBundle) -> str:
             "(`dlbox config set build_network host`, the default; `dlbox build --network host`)."
         )
     if "no space left" in text:
-        return "The engine ran out of disk: free space (`docker system prune`) and retry."
+        return f"The engine ran out of disk: free space (`{cli} system prune`) and retry."
     if (
         "pull access denied" in text
         or "not found: manifest unknown" in text
@@ -159,7 +160,7 @@ def ensure_image(
             f"Building {context.tag} failed (exit code {code}).",
             relevant=lines,
             log_path=log_path,
-            hint=failure_hint(lines, options.ca),
+            hint=failure_hint(lines, options.ca, engine.name),
         )
     return BuildResult(
         context.tag,
@@ -173,10 +174,23 @@ def ensure_image(
     )
 
 
+def environment_request(options: BuildOptions) -> EnvironmentRequest:
+    """The build options as an engine that makes its own environment (a venv) sees them."""
+    extras = options.spec.extras
+    return EnvironmentRequest(
+        pip=extras.pip,
+        extra_index_urls=extras.extra_index_urls,
+        container_only_extras=bool(extras.apt or extras.dockerfile),
+        rebuild=options.rebuild,
+        ca_file=options.ca.path,
+        cuda_line=options.spec.cuda_line,
+    )
+
+
 def planned_environment(engine: Engine, options: BuildOptions) -> tuple[str, bool]:
     """(tag, present): what `ensure_environment` would give, without building anything."""
     if isinstance(engine, ProvidesEnvironment):
-        return engine.planned_environment(options)
+        return engine.planned_environment(environment_request(options))
     if not isinstance(engine, DockerEngine):  # pragma: no cover - every other engine is one
         raise TypeError(f"engine {engine.name!r} can neither build images nor make a venv")
     context = plan(engine, options.spec)
@@ -191,7 +205,17 @@ def ensure_environment(
     """The environment `up`/`run` start from: the image for container engines, the venv for the
     local engine. The result's tag is what ContainerSpec.image names either way."""
     if isinstance(engine, ProvidesEnvironment):
-        return engine.prepare_environment(options, on_line)
+        made = engine.prepare_environment(environment_request(options), on_line)
+        return BuildResult(
+            tag=made.ref,
+            spec_hash=made.digest,
+            built=made.built,
+            seconds=made.seconds,
+            log_path=made.log_path,
+            versions=made.versions,
+            ca_source=options.ca.source,
+            image_id=made.digest,
+        )
     if not isinstance(engine, DockerEngine):  # pragma: no cover - every other engine is one
         raise TypeError(f"engine {engine.name!r} can neither build images nor make a venv")
     return ensure_image(engine, options, on_line)

@@ -2,21 +2,31 @@
 
 from __future__ import annotations
 
-import hashlib
 from importlib import resources
 from typing import TYPE_CHECKING
 
-from dlbox.image.locks import LAYERS, TOOLS_LOCK, LockSet, parse_pins
+from dlbox.environment.layout import (
+    CONTAINER_PORT,
+    DEFAULT_UID,
+    HOME,
+    LAB_OVERRIDES,
+    LAB_SETTINGS_DIR,
+    TOOLS,
+    USER,
+    VENV,
+)
+from dlbox.environment.lockset import (
+    LAYERS,
+    TOOLS_LOCK,
+    LockSet,
+    constraints_text,
+    parse_pins,
+    pins_digest,
+)
 
 if TYPE_CHECKING:
     from dlbox.image.spec import EnvSpec
 
-VENV = "/opt/dlbox/venv"
-TOOLS = "/opt/dlbox/tools"
-HOME = "/home/dlbox"
-USER = "dlbox"
-DEFAULT_UID = 1000
-CONTAINER_PORT = 8888
 CA_SECRET_ID = "dlbox-ca"
 CA_TARGET = "/run/secrets/dlbox-ca.pem"
 BASE_APT_PACKAGES = (
@@ -27,18 +37,18 @@ BASE_APT_PACKAGES = (
     "procps",
     "less",
     "libgomp1",
+    # torch.compile: Inductor compiles C++ on the CPU, and Triton builds its launcher against
+    # Python.h on the GPU. Without these, torch.compile fails with InvalidCxxCompiler.
+    "g++",
+    "python3-dev",
 )
-
-
-def constraints_text(pins: dict[str, str]) -> str:
-    """Plain pins (no hashes) of the environment: a hashed constraint would switch uv into
-    hash-checking mode for the user's unhashed extras."""
-    return "".join(f"{n}=={v}\n" for n, v in sorted(pins.items()))
-
-
-def pins_digest(pins: dict[str, str]) -> str:
-    """A short digest of the environment's pins: what an extras lock was resolved against."""
-    return hashlib.sha256(constraints_text(pins).encode()).hexdigest()[:16]
+# Removed from each environment layer in the RUN that installs it (so the bytes never reach a
+# layer): nothing the lessons or torch.compile use. Paths are relative to site-packages.
+# Triton's AMD GPU (ROCm) device libraries: unused by CUDA torch. (The backend's Python module
+# stays: `import triton` imports every backend.)
+PRUNE_PATHS = ("triton/backends/amd/lib",)
+# Packages whose `tests` folders (their own test suites, never imported at run time) are removed.
+PRUNE_TESTS_OF = ("numpy", "pandas", "scipy", "matplotlib", "sympy", "sklearn", "spacy", "thinc")
 
 
 def _template(name: str) -> str:
@@ -63,6 +73,8 @@ def render_dockerfile(
         base_image=spec.base_image,
         python=spec.python,
         venv=VENV,
+        lab_overrides=LAB_OVERRIDES,
+        lab_settings_dir=LAB_SETTINGS_DIR,
         tools=TOOLS,
         home=HOME,
         user=USER,
@@ -72,6 +84,8 @@ def render_dockerfile(
         ca_target=CA_TARGET,
         apt_packages=BASE_APT_PACKAGES,
         layers=[{"file": name, "title": title} for name, title in LAYERS],
+        prune_paths=PRUNE_PATHS,
+        prune_tests_of=PRUNE_TESTS_OF,
         extra_apt=list(spec.extras.apt),
         extra_index_urls=list(spec.extras.extra_index_urls),
         extra_pip=[] if locked is not None else list(spec.extras.pip),
@@ -92,7 +106,9 @@ def render_context(
     files = {
         "Dockerfile": render_dockerfile(spec, lockset, versions, spec_hash=spec_hash),
         "dlbox-start": _template("dlbox-start"),
+        "dlbox-healthcheck": _template("dlbox-healthcheck"),
         "jupyter_server_config.py": _template("jupyter_server_config.py"),
+        LAB_OVERRIDES: _template(LAB_OVERRIDES),
         f"locks/{TOOLS_LOCK}": lockset.tools,
     }
     for name, text in lockset.layers:

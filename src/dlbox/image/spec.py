@@ -1,17 +1,16 @@
-"""What goes into an environment image, and the content hash that names it."""
+"""What goes into an environment image: the base, the Python, the lock and the extras (data only;
+render.py turns it into a Dockerfile, context.py into the hashed build context)."""
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dlbox.image.locks import LockSet, load_lockset
-from dlbox.image.render import render_context
+from dlbox.environment.lockset import LockSet, load_lockset
+from dlbox.gpu.lines import DEFAULT_LINE
 
 DEFAULT_BASE_IMAGE = "debian:bookworm-slim"
 IMAGE_REPOSITORY = "dlbox-env"
-HASH_LENGTH = 16
 
 
 @dataclass(frozen=True)
@@ -43,10 +42,6 @@ class Extras:
                 return item
         return None
 
-    @property
-    def empty(self) -> bool:
-        return not (self.pip or self.apt or self.dockerfile)
-
 
 @dataclass(frozen=True)
 class EnvSpec:
@@ -60,58 +55,13 @@ class EnvSpec:
     python: str = "3.11"
     extras: Extras = field(default_factory=Extras)
     lock_root: Path | None = None  # None: the locks shipped with dlbox
+    # The CUDA line (dlbox.gpu.lines) whose shipped locks this environment uses; its locks are
+    # part of the content hash, so each line has its own tag.
+    cuda_line: str = DEFAULT_LINE
 
     def lockset(self) -> LockSet:
         root = self.lock_root
         # A root holding one folder per platform (linux-<arch>) picks this spec's architecture.
         if root is not None and (root / f"linux-{self.arch}").is_dir():
             root = root / f"linux-{self.arch}"
-        return load_lockset(self.arch, root)
-
-
-@dataclass(frozen=True)
-class BuildContext:
-    """The files a build sends to the engine, and the content hash over them."""
-
-    files: dict[str, str]  # relative path -> text
-    spec_hash: str
-    versions: dict[str, str]
-
-    @property
-    def tag(self) -> str:
-        return f"{IMAGE_REPOSITORY}:{self.spec_hash}"
-
-    @property
-    def dockerfile(self) -> str:
-        return self.files["Dockerfile"]
-
-    def write(self, folder: Path) -> Path:
-        for rel, text in self.files.items():
-            path = folder / rel
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text)
-            if rel == "dlbox-start":
-                path.chmod(0o755)
-        return folder
-
-
-def _digest(files: dict[str, str], spec: EnvSpec) -> str:
-    h = hashlib.sha256()
-    h.update(f"arch={spec.arch}\nbase={spec.base_image}\nbase_id={spec.base_image_id}\n".encode())
-    for rel in sorted(files):
-        h.update(rel.encode() + b"\0" + files[rel].encode() + b"\0")
-    return h.hexdigest()[:HASH_LENGTH]
-
-
-def build_context(spec: EnvSpec) -> BuildContext:
-    """Render the Dockerfile and gather the context; the hash covers all of it plus the base ID."""
-    lockset = spec.lockset()
-    versions = {
-        name: lockset.version(name) for name in ("fastai", "torch", "torchvision", "jupyterlab")
-    }
-    # The hash is taken over the context rendered with an empty hash label, then the label is
-    # filled in: the label cannot be part of its own input.
-    unlabelled = render_context(spec, lockset, versions, spec_hash="")
-    spec_hash = _digest(unlabelled, spec)
-    files = render_context(spec, lockset, versions, spec_hash=spec_hash)
-    return BuildContext(files=files, spec_hash=spec_hash, versions=versions)
+        return load_lockset(self.arch, root, self.cuda_line)

@@ -3,23 +3,28 @@ for `up`, `run`, `verify` and `shell`."""
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from dlbox import paths
-from dlbox.engines.base import ContainerSpec, Engine, GpuRequest, Mount, PortBinding
+from dlbox.engines.base import (
+    ContainerSpec,
+    Engine,
+    GpuRequest,
+    Mount,
+    PortBinding,
+    UserMapping,
+)
 from dlbox.engines.gpus import GpuDecision
+from dlbox.environment.layout import CONTAINER_PORT, HOME
 from dlbox.errors import UsageError
-from dlbox.image.render import CONTAINER_PORT, HOME
-from dlbox.launch.gpu_select import cached_probe, decide, visible_devices
+from dlbox.launch.gpu_probe import probe_gpus
+from dlbox.launch.gpu_select import decide, unprobed, visible_devices
+from dlbox.launch.labels import LABEL_PREFIX, OWNER_LABEL
 from dlbox.launch.options import EnvOptions
 from dlbox.launch.user import HostUser, invoking_user
-
-LABEL_PREFIX = "io.dlbox"
-OWNER_LABEL = f"{LABEL_PREFIX}.owner"
 
 
 @dataclass(frozen=True)
@@ -31,6 +36,14 @@ class EnvPlan:
     gpu: GpuDecision
     home: Path
     notes: tuple[str, ...] = field(default_factory=tuple)
+    # The engine mode's rule that makes files in /code and /data the user's (--explain shows it).
+    mapping: UserMapping = field(default_factory=lambda: UserMapping((), False, ""))
+
+    @property
+    def root_inside(self) -> bool:
+        """Processes are uid 0 in the container (you are root, or rootless Docker's root,
+        which is you): Jupyter then needs --allow-root."""
+        return self.user.is_root or self.mapping.root_inside
 
 
 def prepare_folders(options: EnvOptions, user: HostUser) -> None:
@@ -66,23 +79,31 @@ def plan_environment(
     *,
     create_folders: bool = True,
     probe_image: str | None = None,
+    probe: bool = True,
 ) -> EnvPlan:
     """The decided facts for the containers to start. create_folders=False (a dry run) leaves
     the host as it is; probe_image names a present image for the GPU probe when `image` is not
-    built yet."""
+    built yet; probe=False (a dry run) starts no probe container: only a cached answer counts,
+    else the plan shows the GPU flag `up` would probe for first."""
     user = invoking_user()
     if create_folders:
         prepare_folders(options, user)
     kind = options.gpus.strip().lower()
+    decision: GpuDecision
     if kind == "none":
-        outcomes = []
+        decision = decide(options.gpus, [])
     else:
-        key = json.dumps(engine.describe(), sort_keys=True, default=str)
-        probe_with = probe_image or image
-        outcomes = cached_probe(
-            key, lambda: engine.probe_gpus(probe_with), options.refresh_gpu_probe
+        outcomes = probe_gpus(
+            engine,
+            probe_image or image,
+            refresh=options.refresh_gpu_probe,
+            dry_run=not probe,
         )
-    decision = decide(options.gpus, outcomes)
+        decision = (
+            decide(options.gpus, outcomes)
+            if outcomes is not None
+            else unprobed(options.gpus, engine.probe_modes)
+        )
     notes = []
     if user.is_root:
         notes.append("You are root, so the environment runs as root (files it makes are root's).")
@@ -90,7 +111,10 @@ def plan_environment(
         notes.append(
             f"Running under sudo: the container runs as the user who ran sudo ({user.spec})."
         )
-    return EnvPlan(options, user, decision, paths.container_home(), tuple(notes))
+    mapping = engine.user_mapping(user.spec)
+    if mapping.root_inside and not user.is_root:
+        notes.append(mapping.explanation[0].upper() + mapping.explanation[1:] + ".")
+    return EnvPlan(options, user, decision, paths.container_home(), tuple(notes), mapping)
 
 
 def labels_for(

@@ -16,6 +16,7 @@ from dlbox.engines.gpus import MODE_FLAGS, GpuDecision, choose_gpu_mode
 from dlbox.errors import UsageError
 
 PROBE_CACHE_SECONDS = 6 * 3600
+REPROBE = "--reprobe-gpus"
 # GPU modes of the local engine (no container): what the host itself offers.
 HOST_MODES = {
     "host": "the host's NVIDIA driver (local engine, no container)",
@@ -65,23 +66,34 @@ def _boot_id() -> str:
 
 
 def cached_probe(
-    engine_key: str, probe: Callable[[], list[ProbeOutcome]], refresh: bool = False
-) -> list[ProbeOutcome]:
-    """Probe results, reused for this engine until reboot (or PROBE_CACHE_SECONDS)."""
+    engine_key: str,
+    probe: Callable[[], list[ProbeOutcome]] | None,
+    refresh: bool = False,
+    host_sees_gpu: bool = False,
+) -> list[ProbeOutcome] | None:
+    """Probe results, reused while the key (engine, its runtimes, CDI specs, driver: see
+    launch.gpu_probe) and the boot are the same, at most PROBE_CACHE_SECONDS. A cached "no GPU"
+    is not trusted while the host's nvidia-smi sees a GPU: that is probed again (the fix may
+    have just been made). probe=None (a dry run) reads the cache only: None when it holds no
+    answer."""
     cache = paths.state_dir() / "gpu-probe.json"
     key = f"{engine_key}|{_boot_id()}"
     if not refresh and cache.is_file():
         try:
             data = json.loads(cache.read_text())
             if data.get("key") == key and time.time() - data.get("at", 0) < PROBE_CACHE_SECONDS:
-                return [
+                cached = [
                     ProbeOutcome(o["mode"], o["ok"], tuple(o["gpus"]), o["message"])
                     for o in data["outcomes"]
                 ]
+                if not (host_sees_gpu and _working(cached) is None):
+                    return cached
         except (ValueError, KeyError, TypeError):
             pass
+    if probe is None:
+        return None
     outcomes = probe()
-    if any(o.transient for o in outcomes):
+    if any(o.transient for o in outcomes) or not paths.writes_allowed():
         return outcomes  # a timed-out probe is no answer: ask again next time
     cache.parent.mkdir(parents=True, exist_ok=True)
     tmp = cache.with_suffix(f".{os.getpid()}.tmp")
@@ -90,6 +102,23 @@ def cached_probe(
     )
     tmp.replace(cache)
     return outcomes
+
+
+def unprobed(gpus_setting: str, modes: Sequence[str]) -> GpuDecision:
+    """A dry run with no cached probe answer: the flag `up` would try first, said as such."""
+    kind, devices = parse_gpus(gpus_setting)
+    if kind == "none":
+        return GpuDecision(GpuRequest("none"), (), "GPUs turned off (--gpus none): running on CPU")
+    if not modes:
+        return GpuDecision(GpuRequest("none"), (), "this engine exposes no GPUs to probe for")
+    tries = ", then ".join(mode_text(m) for m in modes)
+    return GpuDecision(
+        GpuRequest(modes[0], devices),
+        (),
+        f"not probed (dry run, no cached probe answer): `up` would start a probe container "
+        f"trying {tries}, and use the first that shows a GPU (none: CPU)",
+        probed=False,
+    )
 
 
 def decide(gpus_setting: str, outcomes: Sequence[ProbeOutcome]) -> GpuDecision:
@@ -111,21 +140,23 @@ def decide(gpus_setting: str, outcomes: Sequence[ProbeOutcome]) -> GpuDecision:
                 warning=(
                     "NO GPU FOUND: the environment runs on the CPU, so training will be "
                     f"slow. Probes: {failures or 'none ran'}. Run `dlbox doctor` for the fix, "
-                    "or pass --gpus none to silence this."
+                    f"then `dlbox up {REPROBE}` to probe again (or pass --gpus none to silence "
+                    "this)."
                 ),
             )
         if on_host:
             raise UsageError(
                 f"--gpus {gpus_setting} was requested, but this machine shows no GPU ({failures}).",
-                "Install the NVIDIA driver (`nvidia-smi -L` must list your GPUs), "
-                "or run with --gpus none.",
+                "Install the NVIDIA driver (`nvidia-smi -L` must list your GPUs; `dlbox doctor` "
+                f"checks each step), then add {REPROBE}; or run with --gpus none.",
             )
         raise UsageError(
             f"--gpus {gpus_setting} was requested, but no GPU is usable from containers "
             f"({failures or 'no probe succeeded'}).",
             "Install the NVIDIA driver and the NVIDIA Container Toolkit "
             "(then `sudo nvidia-ctk runtime configure --runtime=docker` and restart the daemon), "
-            "or run with --gpus none.",
+            "or without the toolkit `sudo dlbox gpu cdi --write` (Podman, Docker 25+ with CDI); "
+            f"`dlbox doctor` checks each step; then add {REPROBE}. Or run with --gpus none.",
         )
     found = working.gpus
     if kind == "list":

@@ -8,6 +8,7 @@ import urllib.request
 from collections.abc import Callable
 
 from dlbox.errors import DlboxError
+from dlbox.launch.sessions import url_host
 
 # Loopback requests never go through HTTP(S)_PROXY: Python does not bypass 127.0.0.1 by itself,
 # and a proxy would both see the token and never reach the server.
@@ -43,7 +44,7 @@ def wait_ready(
 ) -> float:
     """Block until /api/status says 200 with the token. Returns the seconds waited."""
     start = time.monotonic()
-    probe_host = "127.0.0.1" if host in ("0.0.0.0", "") else host
+    probe_host = url_host(host)
     checked = start
     while True:
         code = status_code(port, token, probe_host)

@@ -8,11 +8,10 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from dlbox.engines.base import ContainerSpec, Engine, GpuRequest, Mount, PortBinding
+from dlbox.environment.layout import CONTAINER_PORT
 from dlbox.errors import DlboxError, ProcessError
-from dlbox.image.render import CONTAINER_PORT
 from dlbox.launch import sessions
 from dlbox.launch.environment import (
-    OWNER_LABEL,
     EnvPlan,
     environment_container,
     labels_for,
@@ -21,13 +20,13 @@ from dlbox.launch.environment import (
 from dlbox.launch.health import wait_ready
 from dlbox.launch.options import UpOptions
 from dlbox.launch.ports import PortChoice, choose_port
+from dlbox.launch.sessions import list_sessions
 from dlbox.launch.token import (
     CONTAINER_TOKEN_PATH,
     new_token,
     read_token_file,
     write_token_file,
 )
-from dlbox.launch.user import invoking_user
 
 if TYPE_CHECKING:
     from dlbox.image.build import BuildResult
@@ -88,18 +87,6 @@ class UpResult:
         }
 
 
-def list_sessions(engine: Engine) -> list[sessions.Session]:
-    return sorted(
-        (
-            sessions.from_container(c)
-            for c in engine.containers(
-                [sessions.SESSION_LABEL, f"{OWNER_LABEL}={invoking_user().uid}"]
-            )
-        ),
-        key=lambda s: s.name,
-    )
-
-
 def session_specs(plan: EnvPlan, options: UpOptions) -> list[tuple[str, GpuRequest]]:
     """(name, GPU request) for each server to start: one, or one per GPU with --per-gpu."""
     base = options.name or sessions.session_name(plan.options.code_dir)
@@ -136,8 +123,9 @@ def _session_spec(
         plan,
         image,
         name=name,
-        # Jupyter refuses root without --allow-root; dlbox only runs as root when you are root.
-        command=("lab", "--allow-root") if plan.user.is_root else ("lab",),
+        # Jupyter refuses uid 0 without --allow-root: you are root, or rootless Docker maps you to
+        # container root (not real root).
+        command=("lab", "--allow-root") if plan.root_inside else ("lab",),
         gpu=gpu,
         extra_mounts=(Mount(token_file, CONTAINER_TOKEN_PATH, read_only=True),),
         extra_env=(("JUPYTER_TOKEN_FILE", CONTAINER_TOKEN_PATH),),
@@ -161,8 +149,7 @@ def _death_report(engine: Engine, name: str) -> str:
 
 def _alive(engine: Engine, name: str) -> bool:
     info = engine.inspect_container(name)
-    state = info.get("State") if info else None
-    return isinstance(state, dict) and state.get("Status") == "running"
+    return info is not None and info.running
 
 
 def start_session(
@@ -177,6 +164,7 @@ def start_session(
     choice = choose_port(options.host, options.port, taken_ports)
     token = new_token()
     write_token_file(sessions.token_path(name), token, plan.user.uid, plan.user.gid)
+    sessions.record_engine(name, engine.name)
     spec = container_spec_for(plan, image, name, gpu, choice.port, options.host)
     try:
         engine.start(spec)
@@ -203,12 +191,18 @@ def start_session(
     except DlboxError:
         engine.remove(name)
         raise
-    session = sessions.from_inspect(engine.inspect_container(name) or {})
+    info = engine.inspect_container(name)
+    if info is None:
+        raise DlboxError(
+            f"The session {name} vanished right after it answered.",
+            "Run `dlbox up` again; `dlbox logs` shows what it printed.",
+        )
+    session = sessions.from_container(info)
     taken_ports.add(choice.port)
     return StartedSession(session, token, False, waited, choice)
 
 
-def up(
+def start_sessions(
     engine: Engine, image: str, options: UpOptions, environment: BuildResult | None = None
 ) -> UpResult:
     """Start (or reuse) this project's Jupyter session(s); return when each answers."""

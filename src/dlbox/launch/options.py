@@ -6,9 +6,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dlbox.config import Settings
+from dlbox.config.edit import FOLDER_KEYS, check_folder
 from dlbox.errors import UsageError
 from dlbox.launch.gpu_select import parse_gpus
 from dlbox.launch.shm import auto_shm_bytes, parse_size
+from dlbox.names import check_name
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,8 @@ def up_options(
     port = int(cfg["port"])
     if not 1 <= port <= 65535:
         raise UsageError(f"Port {port} is out of range.", "Use a port between 1024 and 65535.")
+    for key in FOLDER_KEYS:  # a folder `up` could not create fails here, dry run included
+        check_folder(key, Path(cfg[key]).expanduser(), cfg.source(key), explicit=False)
     return UpOptions(
         env=env_options(cfg, refresh_gpu_probe=refresh_gpu_probe),
         port=port,
@@ -92,5 +96,5 @@ def up_options(
         open_browser=open_browser,
         foreground=foreground,
         health_timeout=float(cfg["health_timeout"]),
-        name=name,
+        name=check_name("session", name) if name else None,
     )

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import socket
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
+
+from dlbox.errors import DlboxError, UsageError
 
 MAX_SCAN = 50
 LOOPBACK = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never via a proxy
@@ -28,17 +31,30 @@ class PortStatus:
                 f"port {self.port} is held by a Jupyter server on the host ({self.detail}); "
                 "it would mask the container and reject dlbox's token"
             )
-        return f"port {self.port} is in use by another program"
+        return f"port {self.port} is {self.detail or 'in use by another program'}"
+
+
+def _not_here(host: str, why: str) -> UsageError:
+    return UsageError(
+        f"Cannot listen on host {host!r}: {why}.",
+        "Use 127.0.0.1 (this machine only, the default), 0.0.0.0 (every network) or an address "
+        "of this machine (`ip -brief address` lists them), e.g. pass --host 127.0.0.1.",
+    )
 
 
 def is_free(host: str, port: int) -> bool:
-    """True if we can bind host:port right now (what `docker run -p` will need)."""
+    """True if we can bind host:port right now (what `docker run -p` will need). A host that is
+    no address of this machine is a UsageError, not a busy port."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
-        except OSError:
+        except socket.gaierror as exc:
+            raise _not_here(host, "it is not an address and no such host name resolves") from exc
+        except OSError as exc:
+            if exc.errno in (errno.EADDRNOTAVAIL, errno.EINVAL):  # EINVAL: fe80::1 without %eth0
+                raise _not_here(host, "it is not an address of this machine") from exc
             return False
     # A server bound to 0.0.0.0 or 127.0.0.1 blocks the other too for our purpose: check both.
     if host not in ("127.0.0.1", "0.0.0.0"):
@@ -92,7 +108,8 @@ def choose_port(
 ) -> PortChoice:
     """The wanted port if free, else the next free one (never one in `taken`)."""
     skipped: list[PortStatus] = []
-    for port in range(wanted, min(wanted + MAX_SCAN, 65536)):
+    last = min(wanted + MAX_SCAN, 65536) - 1
+    for port in range(wanted, last + 1):
         if port in taken:
             skipped.append(PortStatus(port, False, detail="used by another dlbox session"))
             continue
@@ -100,9 +117,7 @@ def choose_port(
         if status.free:
             return PortChoice(port, wanted, tuple(skipped))
         skipped.append(status)
-    from dlbox.errors import DlboxError
-
     raise DlboxError(
-        f"No free port in {wanted}-{wanted + MAX_SCAN - 1} on {host}.",
+        f"No free port in {wanted}-{last} on {host}.",
         "Stop what holds them, or pass --port with a free port.",
     )

@@ -1,8 +1,9 @@
 """Putting the shipped lesson notebooks into the user's code folder (on `up`).
 
 A lesson is copied when it is missing, and refreshed when dlbox ships a newer version and the
-user never edited the copy (its hash is still what dlbox wrote, recorded in a manifest). An
-edited lesson is never overwritten: the result says it was kept.
+user never edited the copy: its cells' sources are still what dlbox wrote (a digest recorded in a
+manifest). Opening a lesson in JupyterLab rewrites its metadata, and running it adds outputs;
+neither counts as an edit. An edited lesson is never overwritten: the result says it was kept.
 """
 
 from __future__ import annotations
@@ -41,6 +42,20 @@ def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def _sources_digest(data: bytes) -> str:
+    """A digest of what a user writes in a notebook: each cell's type and source (not metadata,
+    outputs or execution counts). A file that is not a notebook: its bytes."""
+    try:
+        cells = json.loads(data)["cells"]
+        sources = [(c.get("cell_type"), c["source"]) for c in cells]
+        text = json.dumps(
+            [[kind, "".join(src) if isinstance(src, list) else src] for kind, src in sources]
+        )
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return _sha(data)
+    return "cells:" + _sha(text.encode())
+
+
 def _write_atomic(path: Path, data: bytes, owner: tuple[int, int] | None) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_bytes(data)
@@ -68,16 +83,18 @@ def install_lessons(code_dir: Path, owner: tuple[int, int] | None = None) -> Les
         target = folder / source.name
         if not target.exists():
             _write_atomic(target, shipped, owner)
-            manifest[source.name] = _sha(shipped)
+            manifest[source.name] = _sources_digest(shipped)
             result.copied.append(source.name)
             continue
-        current = _sha(target.read_bytes())
-        if current == _sha(shipped):
-            manifest[source.name] = current
+        data = target.read_bytes()
+        if data == shipped:
+            manifest[source.name] = _sources_digest(shipped)
             result.unchanged.append(source.name)
-        elif manifest.get(source.name) == current:  # dlbox's own older copy, never edited
+        elif manifest.get(source.name) in (_sources_digest(data), _sha(data)):
+            # dlbox's own older copy, never edited (opened or run at most). Older manifests
+            # recorded the file's bytes.
             _write_atomic(target, shipped, owner)
-            manifest[source.name] = _sha(shipped)
+            manifest[source.name] = _sources_digest(shipped)
             result.updated.append(source.name)
         else:
             result.kept_edited.append(source.name)

@@ -73,9 +73,15 @@ class FailingCell:
         return text.splitlines()[0] if text else "failed"
 
     def to_dict(self) -> dict[str, object]:
-        return {"index": self.index, "code_index": self.code_index, "ename": self.ename,
-                "evalue": self.evalue, "reason": self.reason, "traceback": self.traceback,
-                "source": self.source}
+        return {
+            "index": self.index,
+            "code_index": self.code_index,
+            "ename": self.ename,
+            "evalue": self.evalue,
+            "reason": self.reason,
+            "traceback": self.traceback,
+            "source": self.source,
+        }
 
 
 @dataclass(frozen=True)
@@ -169,8 +175,9 @@ def _failing(data: dict[str, Any] | None) -> FailingCell | None:
 
 
 def notebook_result(data: dict[str, Any], host_path: Path | None, out_dir: Path) -> NotebookResult:
-    cells = tuple((int(c["index"]), float(c["seconds"]), str(c["status"]))
-                  for c in data.get("cells", []))
+    cells = tuple(
+        (int(c["index"]), float(c["seconds"]), str(c["status"])) for c in data.get("cells", [])
+    )
     executed = out_dir / f"{data['name']}.ipynb"
     return NotebookResult(
         name=str(data["name"]),

@@ -89,8 +89,9 @@ def plan_jobs(notebooks: tuple[Path, ...], code_dir: Path) -> tuple[list[Job], l
         if not path.is_file():
             raise UsageError(f"No notebook at {given}.", "Pass the path of an .ipynb file.")
         if path.suffix != ".ipynb":
-            raise UsageError(f"{given} is not a notebook (.ipynb).",
-                             "Pass the path of an .ipynb file.")
+            raise UsageError(
+                f"{given} is not a notebook (.ipynb).", "Pass the path of an .ipynb file."
+            )
         name = _unique(path.stem, taken)
         if path.parent == lessons:
             jobs.append(Job(name, path, f"{LESSONS_MOUNT}/{path.name}", WORK_DIR))
@@ -107,21 +108,26 @@ def plan_jobs(notebooks: tuple[Path, ...], code_dir: Path) -> tuple[list[Job], l
     return jobs, mounts
 
 
-def runner_plan(jobs: list[Job], options: VerifyOptions,
-                where: Callable[[str], str] = lambda path: path) -> dict[str, Any]:
+def runner_plan(
+    jobs: list[Job], options: VerifyOptions, where: Callable[[str], str] = lambda path: path
+) -> dict[str, Any]:
     """The runner's plan; `where` turns container paths into the paths its processes see."""
     seed = None
     if options.profile == "smoke":
-        seed = {"script": where(f"{RUNNER_DIR}/seed_smoke.py"), "args": [where("/data")],
-                "timeout": 600}
+        seed = {
+            "script": where(f"{RUNNER_DIR}/seed_smoke.py"),
+            "args": [where("/data")],
+            "timeout": 600,
+        }
     return {
         "out": where(OUT_MOUNT),
         "timeout": options.cell_timeout,
         "require_gpu": options.require_gpu,
         "kernel": "python3",
         "seed": seed,
-        "notebooks": [{"name": j.name, "path": where(j.container_path), "cwd": where(j.cwd)}
-                      for j in jobs],
+        "notebooks": [
+            {"name": j.name, "path": where(j.container_path), "cwd": where(j.cwd)} for j in jobs
+        ],
     }
 
 
@@ -134,9 +140,17 @@ def profile_env(profile: str) -> list[tuple[str, str]]:
     return env
 
 
-def _environment_spec(options: VerifyOptions, *, name: str, command: tuple[str, ...],
-                      code_dir: Path, data_dir: Path, home_dir: Path, extra_mounts: list[Mount],
-                      extra_env: list[tuple[str, str]]) -> ContainerSpec:
+def _environment_spec(
+    options: VerifyOptions,
+    *,
+    name: str,
+    command: tuple[str, ...],
+    code_dir: Path,
+    data_dir: Path,
+    home_dir: Path,
+    extra_mounts: list[Mount],
+    extra_env: list[tuple[str, str]],
+) -> ContainerSpec:
     """The environment exactly as `up` runs it (launch.environment: user, shm or --ipc host,
     /code, /data, GPUs and CUDA_VISIBLE_DEVICES, owner label), run to completion.
 
@@ -181,17 +195,18 @@ def _folders(options: VerifyOptions) -> tuple[Path, Path, Path]:
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise UsageError(f"Cannot create {folder}: {exc.strerror}.",
-                             "Pick a folder you can write.") from exc
+            raise UsageError(
+                f"Cannot create {folder}: {exc.strerror}.", "Pick a folder you can write."
+            ) from exc
     return out.resolve(), data.resolve(), code.resolve()
 
 
-def build_spec(options: VerifyOptions,
-               engine: Engine) -> tuple[ContainerSpec, list[Job], Path]:
+def build_spec(options: VerifyOptions, engine: Engine) -> tuple[ContainerSpec, list[Job], Path]:
     """Everything decided before the environment starts (also what unit tests check)."""
     if options.profile not in PROFILES:
-        raise UsageError(f"Unknown profile {options.profile!r}.",
-                         f"Use one of: {', '.join(PROFILES)}.")
+        raise UsageError(
+            f"Unknown profile {options.profile!r}.", f"Use one of: {', '.join(PROFILES)}."
+        )
     out, data, code = _folders(options)
     jobs, nb_mounts = plan_jobs(options.notebooks or tuple(shipped_lessons()), code)
     home = out / "work" / SCRATCH_HOME
@@ -204,9 +219,16 @@ def build_spec(options: VerifyOptions,
     ]
     name = f"dlbox-verify-{os.getpid()}-{int(time.time())}"
     command = ("python", f"{RUNNER_DIR}/run_notebooks.py", f"{OUT_MOUNT}/plan.json")
-    spec = _environment_spec(options, name=name, command=command, code_dir=code, data_dir=data,
-                             home_dir=home, extra_mounts=mounts,
-                             extra_env=profile_env(options.profile))
+    spec = _environment_spec(
+        options,
+        name=name,
+        command=command,
+        code_dir=code,
+        data_dir=data,
+        home_dir=home,
+        extra_mounts=mounts,
+        extra_env=profile_env(options.profile),
+    )
     plan = runner_plan(jobs, options, lambda path: engine.environment_path(path, spec))
     (out / "plan.json").write_text(json.dumps(plan, indent=2))
     return spec, jobs, out
@@ -220,9 +242,18 @@ def run_notes(engine: Engine, spec: ContainerSpec, options: VerifyOptions) -> tu
     return tuple(notes)
 
 
-def read_report(out: Path, jobs: list[Job], options: VerifyOptions, seconds: float,
-                log_path: Path, returncode: int, log_tail: list[str], *, engine: str = "",
-                notes: tuple[str, ...] = ()) -> VerifyResult:
+def read_report(
+    out: Path,
+    jobs: list[Job],
+    options: VerifyOptions,
+    seconds: float,
+    log_path: Path,
+    returncode: int,
+    log_tail: list[str],
+    *,
+    engine: str = "",
+    notes: tuple[str, ...] = (),
+) -> VerifyResult:
     report_file = out / "report.json"
     if not report_file.exists():
         tail = "\n".join(log_tail[-15:])
@@ -245,15 +276,24 @@ def read_report(out: Path, jobs: list[Job], options: VerifyOptions, seconds: flo
     error = data.get("error")
     ok = bool(data.get("ok")) and returncode == 0 and all(r.passed for r in results)
     return VerifyResult(
-        ok=ok, profile=options.profile, image=options.image, notebooks=tuple(results),
-        seconds=seconds, out_dir=out, device=dict(data.get("device") or {}),
-        uid=data.get("uid"), error=str(error) if error else None, log_path=log_path,
-        engine=engine, notes=notes,
+        ok=ok,
+        profile=options.profile,
+        image=options.image,
+        notebooks=tuple(results),
+        seconds=seconds,
+        out_dir=out,
+        device=dict(data.get("device") or {}),
+        uid=data.get("uid"),
+        error=str(error) if error else None,
+        log_path=log_path,
+        engine=engine,
+        notes=notes,
     )
 
 
-def run_verify(engine: Engine, options: VerifyOptions,
-               on_event: OnEvent | None = None) -> VerifyResult:
+def run_verify(
+    engine: Engine, options: VerifyOptions, on_event: OnEvent | None = None
+) -> VerifyResult:
     """Run the notebooks in one run of the environment; progress events go to on_event."""
     spec, jobs, out = build_spec(options, engine)
     log_path = out / "verify.log"
@@ -278,14 +318,24 @@ def run_verify(engine: Engine, options: VerifyOptions,
     finally:
         if not options.keep_work:
             shutil.rmtree(out / "work", ignore_errors=True)
-    return read_report(out, jobs, options, time.monotonic() - start, log_path, returncode,
-                       log_tail, engine=engine.name, notes=run_notes(engine, spec, options))
+    return read_report(
+        out,
+        jobs,
+        options,
+        time.monotonic() - start,
+        log_path,
+        returncode,
+        log_tail,
+        engine=engine.name,
+        notes=run_notes(engine, spec, options),
+    )
 
 
 def _code_cells(path: Path) -> int:
     try:
         nb = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise UsageError(f"{path} is not a readable notebook: {exc}.",
-                         "Open it in Jupyter and save it again.") from exc
+        raise UsageError(
+            f"{path} is not a readable notebook: {exc}.", "Open it in Jupyter and save it again."
+        ) from exc
     return sum(1 for cell in nb.get("cells", []) if cell.get("cell_type") == "code")

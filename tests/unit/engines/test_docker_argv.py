@@ -133,3 +133,13 @@ def test_run_argv_snapshot() -> None:
 def test_ipc_host_replaces_shm_size() -> None:
     argv = engine().run_argv(ContainerSpec("n", "i", ipc_host=True, shm_size_bytes=1024**3))
     assert "--ipc" in argv and "--shm-size" not in argv
+
+
+@pytest.mark.parametrize(
+    ("host", "published"), [("::1", "[::1]:8890:8888"), ("0.0.0.0", "0.0.0.0:8890:8888")]
+)
+def test_ipv6_publish_addresses_are_bracketed(host: str, published: str) -> None:
+    """Podman refuses `::1:8890:8888` ("invalid port format"); both engines take `[::1]:...`."""
+    spec = ContainerSpec("n", "i", ports=(PortBinding(host, 8890, 8888),))
+    argv = engine().run_argv(spec)
+    assert argv[argv.index("--publish") + 1] == published

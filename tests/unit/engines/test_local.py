@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from dlbox import process
-from dlbox.engines import local_env, local_proc
 from dlbox.engines.base import ContainerSpec, GpuRequest, Mount, PortBinding
-from dlbox.engines.local import LocalEngine, host_env, setup_course, translate
+from dlbox.engines.local import LocalEngine, processes, venvs
+from dlbox.engines.local.host import host_env, setup_course, translate
 from dlbox.launch.gpu_select import decide
 
 MOUNTS = (
@@ -126,8 +126,8 @@ def test_setup_course_never_clobbers_an_existing_data_entry(tmp_path: Path, kind
         assert os.readlink(entry) == str(tmp_path / "gone")
 
 
-def _record(name: str, pid: int, ident: str, **labels: str) -> local_proc.SessionRecord:
-    return local_proc.SessionRecord(
+def _record(name: str, pid: int, ident: str, **labels: str) -> processes.SessionRecord:
+    return processes.SessionRecord(
         name=name,
         pid=pid,
         pgid=pid,
@@ -143,26 +143,26 @@ def _record(name: str, pid: int, ident: str, **labels: str) -> local_proc.Sessio
 
 
 def test_session_records_roundtrip_privately() -> None:
-    path = local_proc.write_record(_record("s1", 12345, "99", extra="x"))
+    path = processes.write_record(_record("s1", 12345, "99", extra="x"))
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    back = local_proc.read_record("s1")
+    back = processes.read_record("s1")
     assert back is not None and back.pid == 12345 and back.labels["extra"] == "x"
 
 
 def test_a_dead_pid_shows_as_exited_and_remove_cleans_it_up() -> None:
     done = process.spawn(["true"], log_path=Path(os.devnull))
     done.wait()
-    local_proc.write_record(_record("gone", done.pid, "1"))
+    processes.write_record(_record("gone", done.pid, "1"))
     engine = LocalEngine()
     (info,) = engine.containers(["io.dlbox.session"])
     assert info.name == "gone" and info.state == "exited"
     engine.remove("gone")
-    assert local_proc.read_record("gone") is None
+    assert processes.read_record("gone") is None
     assert engine.containers([]) == []
 
 
 def test_a_reused_pid_is_not_taken_for_the_session() -> None:
-    local_proc.write_record(_record("mine", os.getpid(), "not-my-start-time"))
+    processes.write_record(_record("mine", os.getpid(), "not-my-start-time"))
     (info,) = LocalEngine().containers(["io.dlbox.session=mine"])
     assert info.state == "exited"  # the pid lives, but it is another process now
     assert LocalEngine().containers(["io.dlbox.session=other"]) == []
@@ -173,18 +173,18 @@ def test_remove_stops_the_whole_process_group(tmp_path: Path) -> None:
     proc = process.spawn([sys.executable, "-c", script], log_path=tmp_path / "log")
     ident = None
     for _ in range(50):
-        ident = local_proc.identity(proc.pid)
-        kids = local_proc.descendants(proc.pid)
+        ident = processes.identity(proc.pid)
+        kids = processes.descendants(proc.pid)
         if ident and kids:
             break
         time.sleep(0.1)
     assert ident and kids
-    local_proc.write_record(_record("tree", proc.pid, ident))
+    processes.write_record(_record("tree", proc.pid, ident))
     (info,) = LocalEngine().containers([])
     assert info.running
     LocalEngine().remove("tree")
     proc.wait(timeout=5)
-    assert all(local_proc.identity(k) is None for k in kids)
+    assert all(processes.identity(k) is None for k in kids)
     assert group_gone(proc.pid)
 
 
@@ -222,29 +222,37 @@ def test_no_gpu_on_the_host_warns_like_the_container_path(monkeypatch: pytest.Mo
 
 
 def test_each_platform_has_a_lock_and_its_own_venv() -> None:
-    plans = {p: local_env.plan_venv(plat=p) for p in ("linux-x86_64", "macos-arm64")}
+    plans = {p: venvs.plan_venv(plat=p) for p in ("linux-x86_64", "macos-arm64")}
     assert plans["linux-x86_64"].lock_hash != plans["macos-arm64"].lock_hash
     assert plans["macos-arm64"].versions["torch"] == plans["linux-x86_64"].versions["torch"]
-    assert (
-        local_env.plan_venv(["rich"], plat="macos-arm64").lock_hash
-        != plans["macos-arm64"].lock_hash
-    )
+    assert venvs.plan_venv(["rich"], plat="macos-arm64").lock_hash != plans["macos-arm64"].lock_hash
 
 
 def test_a_complete_venv_is_reused_and_a_half_one_is_not(tmp_path: Path) -> None:
-    plan = local_env.plan_venv()
+    plan = venvs.plan_venv()
     (plan.path / "bin").mkdir(parents=True)
     (plan.path / "bin" / "python").symlink_to(sys.executable)
-    assert not local_env.venv_complete(plan.path)  # no marker: a crashed build
-    (plan.path / local_env.MARKER).write_text(json.dumps({"lock_hash": plan.lock_hash}))
-    result = local_env.ensure_venv()  # would need uv and the network if it rebuilt
+    assert not venvs.venv_complete(plan.path)  # no marker: a crashed build
+    (plan.path / venvs.MARKER).write_text(json.dumps({"lock_hash": plan.lock_hash}))
+    result = venvs.ensure_venv()  # would need uv and the network if it rebuilt
     assert result.reused and result.path == plan.path
     assert LocalEngine().image_id(str(plan.path)) == plan.lock_hash
 
 
 def test_host_platforms() -> None:
-    assert local_env.host_platform("Linux", "x86_64") == "linux-x86_64"
-    assert local_env.host_platform("Linux", "aarch64") == "linux-aarch64"
-    assert local_env.host_platform("Darwin", "arm64") == "macos-arm64"
-    with pytest.raises(local_env.DlboxError):
-        local_env.host_platform("Windows", "AMD64")
+    assert venvs.host_platform("Linux", "x86_64") == "linux-x86_64"
+    assert venvs.host_platform("Linux", "aarch64") == "linux-aarch64"
+    assert venvs.host_platform("Darwin", "arm64") == "macos-arm64"
+    with pytest.raises(venvs.DlboxError):
+        venvs.host_platform("Windows", "AMD64")
+
+
+def test_the_local_engine_follows_the_cuda_line_on_linux_only() -> None:
+    twelve = venvs.plan_venv(plat="linux-x86_64", line="12")
+    thirteen = venvs.plan_venv(plat="linux-x86_64", line="13")
+    assert twelve.versions["torch"].startswith("2.10.")
+    assert twelve.lock_hash != thirteen.lock_hash and twelve.path != thirteen.path
+    assert "cuda12" in str(twelve.lock_dir)
+    # macOS has no CUDA: either line gives the default line's macOS venv.
+    mac12 = venvs.plan_venv(plat="macos-arm64", line="12")
+    assert mac12.lock_hash == venvs.plan_venv(plat="macos-arm64").lock_hash

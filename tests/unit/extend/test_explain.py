@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dlbox.extend.explain import explain
+from dlbox.extend.explain_conflict import explain
 from dlbox.extend.lockfile import via_map
 
 BASE = {"numpy": "2.4.6", "wrapt": "2.5.2", "torch": "2.15.0", "pandas": "3.1.1"}

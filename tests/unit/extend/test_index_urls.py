@@ -9,8 +9,9 @@ import pytest
 
 from dlbox.errors import ConfigError
 from dlbox.extend import resolve
-from dlbox.extend.project import extras_table
-from dlbox.image.spec import EnvSpec, Extras, build_context
+from dlbox.extend.project_extras import extras_table
+from dlbox.image.context import build_context
+from dlbox.image.spec import EnvSpec, Extras
 
 INDEX = "https://my.index.example/simple"
 

@@ -10,7 +10,8 @@ from dlbox.errors import ConfigError, UsageError
 from dlbox.extend import lockfile
 from dlbox.extend.push import check_ref, push_hint, registry_of
 from dlbox.extend.requirements import check_apt_package, drop, merge, requirement_name
-from dlbox.image.spec import EnvSpec, Extras, LockedExtras, build_context
+from dlbox.image.context import build_context
+from dlbox.image.spec import EnvSpec, Extras, LockedExtras
 
 TINY = Path(__file__).parents[2] / "fixtures" / "tiny-env" / "locks"
 
@@ -68,7 +69,7 @@ def test_lock_round_trip() -> None:
 
 def test_locked_extras_are_installed_by_hash_only_when_they_match_the_environment() -> None:
     spec = EnvSpec(lock_root=TINY / "linux-x86_64", extras=Extras(pip=("tabulate",)))
-    from dlbox.image.render import pins_digest
+    from dlbox.environment.lockset import pins_digest
 
     base = pins_digest(spec.lockset().pins)
     pin = "tabulate==0.10.0 \\\n    --hash=sha256:" + "0" * 64 + "\n"

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from dlbox.image.locks import load_lockset, parse_pins, split_blocks
-from dlbox.image.spec import EnvSpec, Extras, build_context
+from dlbox.environment.lockset import load_lockset, parse_pins, split_blocks
+from dlbox.image.context import build_context
+from dlbox.image.spec import EnvSpec, Extras
 
 GOLDEN = Path(__file__).parent / "golden"
 TINY = Path(__file__).parents[2] / "fixtures" / "tiny-env" / "locks" / "linux-x86_64"
@@ -82,7 +83,7 @@ def test_render_rules() -> None:
     assert "ca-certificates.crt" not in text  # the host bundle is never named, never COPY'd
     assert "--compile-bytecode" in text
     assert "--require-hashes" in text
-    assert "HEALTHCHECK" in text and "/api/status" in text
+    assert "HEALTHCHECK" in text and "dlbox-healthcheck" in text
     assert "USER 1000:1000" in text
     # Layers ordered by how often they change: torch first, the course stack second.
     assert text.index("locks/torch.txt") < text.index("locks/course.txt")
@@ -114,3 +115,23 @@ def test_lock_files_cover_both_arches_with_hashes() -> None:
         course_layer = parse_pins(lockset.layers[1][1])
         assert "torch" in torch_layer and "fastai" in course_layer
         assert not set(torch_layer) & set(course_layer)
+
+
+def test_lab_defaults_for_learners_ship_in_the_image() -> None:
+    """No news pop-up, no update check, no extension manager searching PyPI: as lab settings
+    overrides in the venv (users' own settings still win), and in the server config."""
+    import json
+
+    ctx = build_context(EnvSpec())
+    overrides = json.loads(ctx.files["overrides.json"])
+    notify = overrides["@jupyterlab/apputils-extension:notification"]
+    assert notify == {"fetchNews": "false", "checkForUpdates": False}
+    assert overrides["@jupyterlab/extensionmanager-extension:plugin"] == {"enabled": False}
+    assert (
+        "COPY overrides.json /opt/dlbox/venv/share/jupyter/lab/settings/overrides.json"
+        in ctx.dockerfile
+    )
+    server = ctx.files["jupyter_server_config.py"]
+    assert "c.LabApp.news_url = None" in server
+    assert 'c.LabApp.extension_manager = "readonly"' in server
+    assert "NeverCheckForUpdate" in server

@@ -10,7 +10,7 @@ from dlbox.engines.base import GpuRequest
 from dlbox.engines.docker import BuildKitSupport, DockerEngine
 from dlbox.engines.gpus import GpuDecision
 from dlbox.launch.environment import EnvPlan
-from dlbox.launch.explain import explain, group_argv
+from dlbox.launch.explain_flags import explain, group_argv
 from dlbox.launch.launcher import container_spec_for
 from dlbox.launch.options import EnvOptions
 from dlbox.launch.user import HostUser
@@ -114,3 +114,38 @@ def test_settings_digest_ignores_port_but_not_settings() -> None:
     assert settings_digest(c) != settings_digest(a)
     gpu = container_spec_for(p, "i", "n", GpuRequest("gpus"), 8888, "127.0.0.1")
     assert settings_digest(gpu) != settings_digest(a)
+
+
+def test_rootless_modes_explain_their_user_mapping() -> None:
+    """--explain says who owns the files on each rootless engine (and --userns is explained)."""
+    from dataclasses import replace
+
+    from dlbox.engines.docker import EngineInfo
+    from dlbox.engines.podman import PodmanEngine
+
+    for engine in (
+        DockerEngine("docker", BuildKitSupport("env", ""), info=EngineInfo(rootless=True)),
+        PodmanEngine("podman", info=EngineInfo(rootless=True)),
+    ):
+        p = replace(plan(GpuRequest("none")), mapping=engine.user_mapping("1000:1000"))
+        spec = container_spec_for(p, "dlbox-env:abc", "dlbox-x", GpuRequest("none"), 8888, "h")
+        argv = engine.run_argv(spec)
+        explained = {e.flag: e.why for e in explain(argv, p, spec)}
+        assert explained["--user"].startswith(("rootless Docker:", "rootless Podman:"))
+        if engine.name == "podman":
+            assert "keep-id" in explained["--userns"]
+        else:
+            assert (
+                argv[-1] == "--allow-root" and "root in the container is you" in explained["--user"]
+            )
+
+
+def test_dry_run_gpu_flag_is_said_to_be_unprobed() -> None:
+    from dlbox.launch.gpu_select import unprobed
+
+    decision = unprobed("auto", ("gpus", "cdi"))
+    p = EnvPlan(plan(GpuRequest("none")).options, HostUser(1000, 1000), decision, Path("/h"))
+    spec = container_spec_for(p, "dlbox-env:abc", "dlbox-x", decision.request, 8888, "h")
+    argv = DockerEngine("docker", BuildKitSupport("env", "")).run_argv(spec)
+    why = next(e.why for e in explain(argv, p, spec) if e.flag == "--gpus")
+    assert why.startswith("the first GPU mechanism `up` would probe for")

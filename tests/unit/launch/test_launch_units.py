@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from dlbox.config import load_settings
-from dlbox.errors import UsageError
+from dlbox.errors import ConfigError, UsageError
 from dlbox.launch.options import up_options
 from dlbox.launch.sessions import session_name
 from dlbox.launch.shm import GIB, auto_shm_bytes, parse_size
@@ -35,10 +35,14 @@ def test_parse_size_rejects(bad: str) -> None:
 
 
 def test_bad_shm_flag_is_a_usage_error(tmp_path: Path) -> None:
-    cfg = load_settings({"shm_size": "huge"}, cwd=tmp_path)
-    with pytest.raises(UsageError) as info:
+    with pytest.raises(ConfigError) as info:
+        load_settings({"shm_size": "huge"}, cwd=tmp_path)
+    assert "'shm_size' in flag --shm-size" in info.value.message
+    assert info.value.exit_code == 2 and "--shm-size 8g" in str(info.value.hint)
+    cfg = load_settings({"shm_size": "1k"}, cwd=tmp_path)  # a size, but too small to use
+    with pytest.raises(UsageError) as small:
         up_options(cfg)
-    assert "shm_size" in info.value.message
+    assert "shm_size" in small.value.message
 
 
 def test_token_has_at_least_192_bits_and_a_private_file(tmp_path: Path) -> None:

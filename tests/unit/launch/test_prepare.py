@@ -11,7 +11,7 @@ from dlbox.config import load_settings
 from dlbox.datasets import catalog
 from dlbox.datasets.catalog import Checks, Dataset, Source
 from dlbox.errors import ConfigError
-from dlbox.launch.prepare import prepare_project
+from dlbox.usecases.prepare import prepare_project
 from tests.unit.course.test_repos import Remote
 from tests.unit.datasets.archives import sha256, tgz
 from tests.unit.datasets.loopback import LoopbackServer, Route
@@ -50,7 +50,7 @@ def test_configured_dataset_downloaded_once(
     with LoopbackServer() as server:
         url = server.add("/tiny.tgz", Route(body=body))
         dataset = Dataset("tiny", (Source(url, Checks(size=len(body), sha256=sha256(body))),))
-        monkeypatch.setattr("dlbox.launch.prepare.resolve", lambda name: dataset)
+        monkeypatch.setattr("dlbox.usecases.prepare.resolve", lambda name: dataset)
         result = prepare_project(settings(tmp_path, datasets="tiny"))
         assert [d.status for d in result.datasets] == ["downloaded"]
         assert (tmp_path / "data" / "tiny" / "train" / "a.txt").read_text() == "a"
@@ -65,7 +65,7 @@ def test_failed_download_is_a_warning(tmp_path: Path, monkeypatch: pytest.Monkey
     with LoopbackServer() as server:
         url = server.add("/gone.tgz", Route(status=404))
         monkeypatch.setattr(
-            "dlbox.launch.prepare.resolve", lambda name: Dataset("gone", (Source(url),))
+            "dlbox.usecases.prepare.resolve", lambda name: Dataset("gone", (Source(url),))
         )
         result = prepare_project(settings(tmp_path, datasets="gone"))
     assert result.datasets == [] and "dlbox data get gone" in result.warnings[0]

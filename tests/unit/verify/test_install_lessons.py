@@ -49,3 +49,36 @@ def test_unedited_copy_follows_a_newer_shipped_lesson(
     assert sorted(result.updated) == sorted(p.name for p in newer.iterdir())
     for source in newer.iterdir():
         assert (tmp_path / LESSONS_FOLDER / source.name).read_bytes() == source.read_bytes()
+
+
+def test_opened_and_run_lesson_still_follows_a_newer_shipped_lesson(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """JupyterLab rewrites metadata on open and saves outputs when cells run: not an edit."""
+    install_lessons(tmp_path)
+    source = shipped_lessons()[0]
+    lesson = tmp_path / LESSONS_FOLDER / source.name
+    opened = json.loads(lesson.read_text())
+    opened["metadata"]["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)"}
+    for cell in opened["cells"]:
+        if cell["cell_type"] == "code":
+            cell["execution_count"] = 1
+            cell["outputs"] = [{"output_type": "stream", "name": "stdout", "text": ["ran\n"]}]
+    lesson.write_text(json.dumps(opened, indent=1))
+    newer = tmp_path / "newer"
+    newer.mkdir()
+    shipped = json.loads(source.read_text())
+    shipped["cells"].append({"cell_type": "markdown", "metadata": {}, "source": ["New in dlbox"]})
+    (newer / source.name).write_text(json.dumps(shipped))
+    monkeypatch.setattr(install, "shipped_lessons", lambda: [newer / source.name])
+    result = install_lessons(tmp_path)
+    assert result.updated == [source.name]
+    assert "New in dlbox" in lesson.read_text()
+    edited = json.loads(lesson.read_text())
+    edited["cells"][0]["source"] = ["my own words"]
+    lesson.write_text(json.dumps(edited))
+    shipped["cells"].append({"cell_type": "markdown", "metadata": {}, "source": ["Newer still"]})
+    (newer / source.name).write_text(json.dumps(shipped))
+    again = install_lessons(tmp_path)
+    assert again.kept_edited == [source.name]
+    assert "my own words" in lesson.read_text() and "Newer still" not in lesson.read_text()

@@ -16,9 +16,10 @@ import pytest
 
 from dlbox.engines.base import Engine, GpuRequest
 from dlbox.engines.docker import BuildKitSupport, DockerEngine
-from dlbox.engines.local import LocalEngine, host_env
+from dlbox.engines.local import LocalEngine
+from dlbox.engines.local.host import host_env
+from dlbox.environment.layout import HOME
 from dlbox.errors import DlboxError, UsageError
-from dlbox.image.render import HOME
 from dlbox.verify.model import (
     CONTAINER_DIR,
     VerifyOptions,
@@ -53,7 +54,7 @@ def test_parse_event_accepts_runner_lines_only() -> None:
     assert parse_event('{"event": "cell_start", "index": 3}') == {"event": "cell_start", "index": 3}
     assert parse_event("[IPKernelApp] WARNING | Kernel is running over TCP") is None
     assert parse_event('{"not": "an event"}') is None
-    assert parse_event("{broken json, \"event\"") is None
+    assert parse_event('{broken json, "event"') is None
 
 
 def test_shipped_lessons_are_valid_notebooks_with_parameters() -> None:
@@ -71,10 +72,24 @@ def test_shipped_lessons_are_valid_notebooks_with_parameters() -> None:
 def test_dogscats_lesson_keeps_the_2018_order() -> None:
     cells = nbformat.read(shipped_lessons()[0], 4).cells
     source = "\n".join(c.source for c in cells if c.cell_type == "code")
-    steps = ["os.listdir(PATH)", "ImageDataLoaders.from_folder", "vision_learner(dls, arch",
-             "get_preds", "plot_top_losses", "lr_find(num_it", "aug_transforms", "learn.save(",
-             "learn.load(", "unfreeze", "slice(1e-4", "tta()", "confusion_matrix", "test1",
-             "learn.export", "load_learner"]
+    steps = [
+        "os.listdir(PATH)",
+        "ImageDataLoaders.from_folder",
+        "vision_learner(dls, arch",
+        "get_preds",
+        "plot_top_losses",
+        "lr_find(num_it",
+        "aug_transforms",
+        "learn.save(",
+        "learn.load(",
+        "unfreeze",
+        "slice(1e-4",
+        "tta()",
+        "confusion_matrix",
+        "test1",
+        "learn.export",
+        "load_learner",
+    ]
     positions = [source.index(step) for step in steps]
     assert positions == sorted(positions)
 
@@ -99,8 +114,14 @@ def test_plan_jobs_places_lessons_code_and_other_notebooks(tmp_path: Path) -> No
 
 
 def test_smoke_spec_runs_as_the_user_offline_with_shm(tmp_path: Path) -> None:
-    options = VerifyOptions(notebooks=(), image="img:1", profile="smoke", cell_timeout=30,
-                            code_dir=tmp_path / "code", out_dir=tmp_path / "out")
+    options = VerifyOptions(
+        notebooks=(),
+        image="img:1",
+        profile="smoke",
+        cell_timeout=30,
+        code_dir=tmp_path / "code",
+        out_dir=tmp_path / "out",
+    )
     spec, jobs, out = build_spec(options, DOCKER)
     assert len(jobs) == 2
     assert (spec.detach, spec.remove, spec.network) == (False, True, "none")
@@ -127,9 +148,14 @@ def test_smoke_spec_runs_as_the_user_offline_with_shm(tmp_path: Path) -> None:
 
 
 def test_local_engine_plan_and_command_use_host_paths(tmp_path: Path) -> None:
-    options = VerifyOptions(notebooks=(), image=str(tmp_path / "venv"), profile="smoke",
-                            code_dir=tmp_path / "code", data_dir=tmp_path / "data",
-                            out_dir=tmp_path / "out")
+    options = VerifyOptions(
+        notebooks=(),
+        image=str(tmp_path / "venv"),
+        profile="smoke",
+        code_dir=tmp_path / "code",
+        data_dir=tmp_path / "data",
+        out_dir=tmp_path / "out",
+    )
     engine = LocalEngine()
     spec, _, out = build_spec(options, engine)
     plan = json.loads((out / "plan.json").read_text())
@@ -152,9 +178,15 @@ def test_local_engine_plan_and_command_use_host_paths(tmp_path: Path) -> None:
 
 
 def test_full_spec_with_gpus_requires_a_gpu(tmp_path: Path) -> None:
-    options = VerifyOptions(notebooks=(), image="img:1", profile="full",
-                            code_dir=tmp_path / "c", data_dir=tmp_path / "d",
-                            out_dir=tmp_path / "o", gpu=GpuRequest(mode="gpus"))
+    options = VerifyOptions(
+        notebooks=(),
+        image="img:1",
+        profile="full",
+        code_dir=tmp_path / "c",
+        data_dir=tmp_path / "d",
+        out_dir=tmp_path / "o",
+        gpu=GpuRequest(mode="gpus"),
+    )
     spec, _, out = build_spec(options, DOCKER)
     plan = json.loads((out / "plan.json").read_text())
     assert plan["require_gpu"] is True and plan["seed"] is None
@@ -163,18 +195,38 @@ def test_full_spec_with_gpus_requires_a_gpu(tmp_path: Path) -> None:
 
 
 def test_report_parsing_names_the_failing_cell(tmp_path: Path) -> None:
-    report = {"ok": False, "uid": 1000, "device": {"device": "cpu"}, "error": None,
-              "notebooks": [{"name": "x", "status": "failed", "code_cells": 3, "seconds": 1.5,
-                             "cells": [{"index": 0, "seconds": 0.1, "status": "ok"},
-                                       {"index": 2, "seconds": 0.2, "status": "error"}],
-                             "failing_cell": {"index": 2, "code_index": 1, "ename": "ValueError",
-                                              "evalue": "boom", "traceback": "tb",
-                                              "source": "raise ValueError('boom')"},
-                             "facts": {"num_workers": 2}}]}
+    report = {
+        "ok": False,
+        "uid": 1000,
+        "device": {"device": "cpu"},
+        "error": None,
+        "notebooks": [
+            {
+                "name": "x",
+                "status": "failed",
+                "code_cells": 3,
+                "seconds": 1.5,
+                "cells": [
+                    {"index": 0, "seconds": 0.1, "status": "ok"},
+                    {"index": 2, "seconds": 0.2, "status": "error"},
+                ],
+                "failing_cell": {
+                    "index": 2,
+                    "code_index": 1,
+                    "ename": "ValueError",
+                    "evalue": "boom",
+                    "traceback": "tb",
+                    "source": "raise ValueError('boom')",
+                },
+                "facts": {"num_workers": 2},
+            }
+        ],
+    }
     (tmp_path / "report.json").write_text(json.dumps(report))
     options = VerifyOptions(notebooks=(), image="i")
-    result = read_report(tmp_path, [], options, 2.0, tmp_path / "log", 1, [], engine="local",
-                         notes=("n",))
+    result = read_report(
+        tmp_path, [], options, 2.0, tmp_path / "log", 1, [], engine="local", notes=("n",)
+    )
     assert result.to_dict()["engine"] == "local" and result.to_dict()["notes"] == ["n"]
     nb = result.notebooks[0]
     assert not result.ok and nb.status == "failed" and nb.cells_run == 2
@@ -186,18 +238,33 @@ def test_report_parsing_names_the_failing_cell(tmp_path: Path) -> None:
 
 
 def test_notebook_result_marks_timeouts(tmp_path: Path) -> None:
-    nb = notebook_result({"name": "s", "status": "timeout", "cells": [
-        {"index": 1, "seconds": 5.0, "status": "timeout"}], "failing_cell": {
-        "index": 1, "ename": "CellTimeoutError", "evalue": "", "traceback": "", "source": ""}},
-        None, tmp_path)
+    nb = notebook_result(
+        {
+            "name": "s",
+            "status": "timeout",
+            "cells": [{"index": 1, "seconds": 5.0, "status": "timeout"}],
+            "failing_cell": {
+                "index": 1,
+                "ename": "CellTimeoutError",
+                "evalue": "",
+                "traceback": "",
+                "source": "",
+            },
+        },
+        None,
+        tmp_path,
+    )
     assert nb.status == "timeout" and nb.cell_seconds == ((1, 5.0, "timeout"),)
 
 
 def test_runner_helpers_collect_facts_and_strip_ansi() -> None:
     runner = _load("dlbox_run_notebooks", CONTAINER_DIR / "run_notebooks.py")
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x")])
-    nb.cells[0].outputs = [nbformat.v4.new_output(
-        "stream", name="stdout", text='hello\nDLBOX_FACTS {"num_workers": 2}\n')]
+    nb.cells[0].outputs = [
+        nbformat.v4.new_output(
+            "stream", name="stdout", text='hello\nDLBOX_FACTS {"num_workers": 2}\n'
+        )
+    ]
     assert runner.collect_facts(nb) == {"num_workers": 2}
     assert runner.strip_ansi("\x1b[0;31mValueError\x1b[0m") == "ValueError"
 
@@ -214,10 +281,52 @@ def test_offline_guard_fails_fast_with_a_reason() -> None:
     )
     start = time.monotonic()
     done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True,
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
         env={"PYTHONPATH": str(CONTAINER_DIR / "guard"), "PATH": "/usr/bin:/bin"},
     )
     assert time.monotonic() - start < 20
     assert "BLOCKED" in done.stdout and "offline" in done.stdout
     assert "download.pytorch.org" in done.stdout
     assert "LOOPBACK OK" in done.stdout
+
+
+def test_seed_without_numpy_or_pillow_says_what_to_add(tmp_path: Path) -> None:
+    """The smoke profile's seeding in an environment without numpy and Pillow (a python without
+    site-packages, -S): a one-line reason naming what to add, exit 2, nothing written; the runner
+    reports it as the run's error."""
+    done = subprocess.run(
+        [sys.executable, "-S", str(CONTAINER_DIR / "seed_smoke.py"), str(tmp_path / "data")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2, done
+    assert done.stderr.strip() == (
+        "the smoke profile makes its synthetic images with numpy and Pillow; this environment "
+        "lacks numpy and Pillow: add them to its lock, or verify with --profile full"
+    )
+    assert not (tmp_path / "data").exists()
+
+
+def test_seed_marker_reseeds_when_weights_are_now_wanted(tmp_path: Path) -> None:
+    """Data seeded by an image without torch (no stand-in weights) is seeded again for one with
+    torch; data with the weights serves both."""
+    seed = _load("dlbox_seed_smoke", CONTAINER_DIR / "seed_smoke.py")
+    marker = tmp_path / ".dlbox-smoke-seed.json"
+    wanted = {"version": seed.SEED_VERSION, "per_class": 16, "px": 96}
+    weights = tmp_path / "torch" / "hub" / "checkpoints" / seed.CHECKPOINT
+    assert not seed._already(marker, wanted, None)  # nothing seeded yet
+    marker.write_text(json.dumps({**wanted, "images": 112, "weights": False}))
+    assert seed._already(marker, wanted, None)
+    assert not seed._already(marker, wanted, weights)
+    marker.write_text(json.dumps({**wanted, "images": 112, "weights": True}))
+    assert not seed._already(marker, wanted, weights)  # the marker says so, the file is gone
+    weights.parent.mkdir(parents=True)
+    weights.write_bytes(b"stand-in")
+    assert seed._already(marker, wanted, weights) and seed._already(marker, wanted, None)
+    assert not seed._already(marker, {**wanted, "px": 64}, None)

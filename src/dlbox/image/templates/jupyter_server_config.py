@@ -5,3 +5,9 @@ c.ServerApp.open_browser = False
 c.ServerApp.allow_remote_access = True  # inside a container; dlbox binds the host port to 127.0.0.1
 c.ServerApp.terminals_enabled = True
 c.FileContentsManager.delete_to_trash = False
+# Learners' machines and classrooms are often offline: JupyterLab asks the internet for nothing.
+# No news feed, no update check, and an extension manager that lists what is installed without
+# searching PyPI. (The lab's own settings are in share/jupyter/lab/settings/overrides.json.)
+c.LabApp.news_url = None
+c.LabApp.check_for_updates_class = "jupyterlab.NeverCheckForUpdate"
+c.LabApp.extension_manager = "readonly"

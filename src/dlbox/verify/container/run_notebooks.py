@@ -33,8 +33,12 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _PROBE = (
     "import json, torch\n"
     "ok = torch.cuda.is_available()\n"
+    "p = torch.cuda.get_device_properties(0) if ok else None\n"
     "print(json.dumps({'torch': torch.__version__, 'cuda': ok,"
+    " 'cuda_runtime': torch.version.cuda,"
     " 'device': torch.cuda.get_device_name(0) if ok else 'cpu',"
+    " 'memory_mib': p.total_memory // 2**20 if p else None,"
+    " 'capability': f'{p.major}.{p.minor}' if p else None,"
     " 'device_count': torch.cuda.device_count() if ok else 0}))\n"
 )
 
@@ -52,8 +56,12 @@ def probe_device(timeout: float = 180.0) -> dict[str, Any]:
     """What torch sees in this environment (a separate process: the runner never imports torch)."""
     try:
         done = subprocess.run(  # noqa: S603 - argv list, no shell
-            [sys.executable, "-c", _PROBE], capture_output=True, text=True, timeout=timeout,
-            check=False)
+            [sys.executable, "-c", _PROBE],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
     except (OSError, subprocess.TimeoutExpired) as exc:
         return {"error": f"device probe failed: {exc}"}
     lines = done.stdout.strip().splitlines()
@@ -66,8 +74,13 @@ def probe_device(timeout: float = 180.0) -> dict[str, Any]:
 def run_seed(seed: dict[str, Any]) -> dict[str, Any]:
     argv = [sys.executable, seed["script"], *seed.get("args", [])]
     start = time.monotonic()
-    done = subprocess.run(argv, capture_output=True, text=True, check=False,  # noqa: S603
-                          timeout=float(seed.get("timeout", 600)))
+    done = subprocess.run(  # noqa: S603
+        argv,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=float(seed.get("timeout", 600)),
+    )
     info: dict[str, Any] = {"seconds": round(time.monotonic() - start, 2), "rc": done.returncode}
     if done.returncode != 0:
         info["error"] = strip_ansi((done.stderr or done.stdout).strip()[-TRACEBACK_LIMIT:])
@@ -86,7 +99,7 @@ def collect_facts(nb: Any) -> dict[str, Any]:
             for line in str(output.get("text", "")).splitlines():
                 if line.startswith(FACTS_PREFIX):
                     try:
-                        facts.update(json.loads(line[len(FACTS_PREFIX):]))
+                        facts.update(json.loads(line[len(FACTS_PREFIX) :]))
                     except ValueError:
                         pass
     return facts
@@ -137,8 +150,14 @@ def run_notebook(job: dict[str, Any], plan: dict[str, Any], out: Path) -> dict[s
     nbclient = importlib.import_module("nbclient")
     exceptions = importlib.import_module("nbclient.exceptions")
     name = job["name"]
-    report: dict[str, Any] = {"name": name, "path": job["path"], "status": "passed",
-                              "cells": [], "failing_cell": None, "facts": {}}
+    report: dict[str, Any] = {
+        "name": name,
+        "path": job["path"],
+        "status": "passed",
+        "cells": [],
+        "failing_cell": None,
+        "facts": {},
+    }
     nb = nbformat.read(job["path"], as_version=4)
     code_cells = sum(1 for c in nb.cells if c.cell_type == "code")
     report["code_cells"] = code_cells
@@ -158,17 +177,33 @@ def run_notebook(job: dict[str, Any], plan: dict[str, Any], out: Path) -> dict[s
     try:
         client.execute()
     except exceptions.CellTimeoutError as exc:
-        failure = {"kind": "timeout", "ename": "CellTimeoutError", "evalue": str(exc).strip(),
-                   "traceback": f"the cell ran past the {plan['timeout']} s per-cell timeout"}
+        failure = {
+            "kind": "timeout",
+            "ename": "CellTimeoutError",
+            "evalue": str(exc).strip(),
+            "traceback": f"the cell ran past the {plan['timeout']} s per-cell timeout",
+        }
     except exceptions.CellExecutionError as exc:
-        failure = {"kind": "error", "ename": getattr(exc, "ename", ""),
-                   "evalue": getattr(exc, "evalue", ""), "traceback": ""}
+        failure = {
+            "kind": "error",
+            "ename": getattr(exc, "ename", ""),
+            "evalue": getattr(exc, "evalue", ""),
+            "traceback": "",
+        }
     except exceptions.DeadKernelError as exc:
-        failure = {"kind": "error", "ename": "DeadKernelError", "evalue": str(exc).strip(),
-                   "traceback": "the kernel died (out of memory, or a crash in native code)"}
+        failure = {
+            "kind": "error",
+            "ename": "DeadKernelError",
+            "evalue": str(exc).strip(),
+            "traceback": "the kernel died (out of memory, or a crash in native code)",
+        }
     except Exception as exc:  # the kernel would not start, a bad notebook, ...
-        failure = {"kind": "error", "ename": type(exc).__name__, "evalue": str(exc).strip(),
-                   "traceback": strip_ansi(str(exc))[-TRACEBACK_LIMIT:]}
+        failure = {
+            "kind": "error",
+            "ename": type(exc).__name__,
+            "evalue": str(exc).strip(),
+            "traceback": strip_ansi(str(exc))[-TRACEBACK_LIMIT:],
+        }
     if failure is not None:
         index = tracker.current  # None once the error hook recorded the failed cell
         if index is None and tracker.cells and tracker.cells[-1]["status"] != "ok":
@@ -178,8 +213,9 @@ def run_notebook(job: dict[str, Any], plan: dict[str, Any], out: Path) -> dict[s
             tracker.finish(index, failure["kind"])
             cell = nb.cells[index]
             ename, evalue, trace = error_from_outputs(cell)
-            failure.update({k: v for k, v in (("ename", ename), ("evalue", evalue),
-                                              ("traceback", trace)) if v})
+            failure.update(
+                {k: v for k, v in (("ename", ename), ("evalue", evalue), ("traceback", trace)) if v}
+            )
             failure["index"] = index
             failure["code_index"] = sum(1 for c in nb.cells[:index] if c.cell_type == "code")
             failure["source"] = cell.source[:SOURCE_LIMIT]
@@ -192,8 +228,13 @@ def run_notebook(job: dict[str, Any], plan: dict[str, Any], out: Path) -> dict[s
     executed = out / f"{name}.ipynb"
     nbformat.write(nb, str(executed))
     report["executed"] = str(executed)
-    emit("notebook_end", notebook=name, status=report["status"], seconds=report["seconds"],
-         failing_cell=(report["failing_cell"] or {}).get("index"))
+    emit(
+        "notebook_end",
+        notebook=name,
+        status=report["status"],
+        seconds=report["seconds"],
+        failing_cell=(report["failing_cell"] or {}).get("index"),
+    )
     return report
 
 
@@ -204,8 +245,15 @@ def main(argv: list[str]) -> int:
     plan: dict[str, Any] = json.loads(Path(argv[0]).read_text())
     out = Path(plan["out"])
     out.mkdir(parents=True, exist_ok=True)
-    report: dict[str, Any] = {"ok": False, "notebooks": [], "seed": None, "device": None,
-                              "uid": os.getuid(), "gid": os.getgid(), "error": None}
+    report: dict[str, Any] = {
+        "ok": False,
+        "notebooks": [],
+        "seed": None,
+        "device": None,
+        "uid": os.getuid(),
+        "gid": os.getgid(),
+        "error": None,
+    }
     emit("run_start", notebooks=len(plan["notebooks"]), uid=os.getuid())
     device = probe_device()
     report["device"] = device

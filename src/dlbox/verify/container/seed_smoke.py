@@ -1,7 +1,9 @@
 """Seed an offline smoke dataset: synthetic dogscats + pets images and a stand-in resnet34.
 
-Runs inside the environment (the image's python, or any python with torch, torchvision, numpy
-and Pillow). Idempotent: a marker file records what was seeded, so a second run is a no-op.
+Runs inside the environment (the image's python). The images need numpy and Pillow; the stand-in
+weights need torch and torchvision, and are left out (and said so) in an environment without them,
+where nothing could load them. Idempotent: a marker file records what was seeded, so a second run
+is a no-op unless it now needs the weights an earlier run left out.
 
     python seed_smoke.py ROOT [--per-class N] [--px N]
 
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 import json
 import sys
 import time
@@ -26,6 +29,18 @@ SEED_VERSION = 1
 CHECKPOINT = "resnet34-b627a593.pth"
 CAT_BREEDS = ("Abyssinian", "Bengal")
 DOG_BREEDS = ("beagle", "pug")
+
+
+IMAGE_LIBS = {"numpy": "numpy", "PIL": "Pillow"}
+WEIGHT_LIBS = ("torch", "torchvision")
+
+
+class SeedError(Exception):
+    """This environment cannot be seeded; the message says why and what to do."""
+
+
+def _has(name: str) -> bool:
+    return importlib.util.find_spec(name) is not None
 
 
 def _lib(name: str) -> Any:
@@ -82,21 +97,44 @@ def seed_checkpoint(root: Path) -> Path:
     return target
 
 
+def _already(marker: Path, wanted: dict[str, object], weights: Path | None) -> bool:
+    """The marker says these images were seeded, with the weights when they are wanted."""
+    if not marker.exists():
+        return False
+    try:
+        done = json.loads(marker.read_text())
+    except ValueError:
+        return False
+    if not isinstance(done, dict) or any(done.get(k) != v for k, v in wanted.items()):
+        return False
+    return weights is None or (bool(done.get("weights")) and weights.is_file())
+
+
 def seed(root: Path, per_class: int = 16, px: int = 96) -> dict[str, object]:
+    missing = [pkg for module, pkg in IMAGE_LIBS.items() if not _has(module)]
+    if missing:
+        raise SeedError(
+            f"the smoke profile makes its synthetic images with numpy and Pillow; this "
+            f"environment lacks {' and '.join(missing)}: add them to its lock, or verify with "
+            "--profile full"
+        )
+    with_weights = all(_has(name) for name in WEIGHT_LIBS)
     marker = root / ".dlbox-smoke-seed.json"
-    wanted = {"version": SEED_VERSION, "per_class": per_class, "px": px}
-    if marker.exists():
-        try:
-            if {k: v for k, v in json.loads(marker.read_text()).items() if k in wanted} == wanted:
-                return {"seeded": False, "root": str(root), **wanted}
-        except ValueError:
-            pass
+    wanted: dict[str, object] = {"version": SEED_VERSION, "per_class": per_class, "px": px}
+    weights = root / "torch" / "hub" / "checkpoints" / CHECKPOINT if with_weights else None
+    if _already(marker, wanted, weights):
+        return {"seeded": False, "root": str(root), **wanted, "weights": with_weights}
     start = time.monotonic()
     root.mkdir(parents=True, exist_ok=True)
     images = seed_images(root, per_class, px)
-    checkpoint = seed_checkpoint(root)
-    info = {**wanted, "images": images, "checkpoint": str(checkpoint),
-            "seconds": round(time.monotonic() - start, 2)}
+    info: dict[str, object] = {**wanted, "images": images, "weights": with_weights}
+    if with_weights:
+        info["checkpoint"] = str(seed_checkpoint(root))
+    else:
+        info["weights_skipped"] = (
+            "no torch and torchvision in this environment: nothing here could load stand-in weights"
+        )
+    info["seconds"] = round(time.monotonic() - start, 2)
     marker.write_text(json.dumps(info))
     return {"seeded": True, "root": str(root), **info}
 
@@ -107,7 +145,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--per-class", type=int, default=16)
     parser.add_argument("--px", type=int, default=96)
     args = parser.parse_args(argv)
-    print(json.dumps(seed(args.root, args.per_class, args.px)))
+    try:
+        print(json.dumps(seed(args.root, args.per_class, args.px)))
+    except SeedError as exc:
+        sys.stderr.write(f"{exc}\n")
+        return 2
     return 0
 
 

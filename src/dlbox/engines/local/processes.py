@@ -52,7 +52,7 @@ class SessionRecord:
 
 
 def record_path(name: str) -> Path:
-    return paths.sessions_dir() / name / RECORD
+    return paths.session_dir(name) / RECORD
 
 
 def write_record(record: SessionRecord) -> Path:

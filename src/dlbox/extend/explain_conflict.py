@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from dlbox.environment.lockset import normalize_name
 from dlbox.extend.requirements import requirement_name
-from dlbox.image.locks import normalize_name
 
 _PIN = re.compile(r"(?<![\w.-])([A-Za-z0-9][A-Za-z0-9._-]*)==([A-Za-z0-9.+!_-]*[A-Za-z0-9+])")
 _NOT_FOUND = re.compile(r"\b(\S+) was not found in the package registry")

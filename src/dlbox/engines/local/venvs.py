@@ -21,9 +21,16 @@ from importlib import resources
 from pathlib import Path
 
 from dlbox import paths, process, uvtool
+from dlbox.environment.layout import LAB_OVERRIDES, LAB_SETTINGS_DIR
+from dlbox.environment.lockset import (
+    LAYERS,
+    constraints_text,
+    line_locks_root,
+    load_lockset,
+    normalize_arch,
+)
 from dlbox.errors import BuildError, DlboxError, ProcessError
-from dlbox.image.locks import LAYERS, env_dir, load_lockset, normalize_arch
-from dlbox.image.render import constraints_text
+from dlbox.gpu.lines import DEFAULT_LINE
 
 PYTHON = "3.11"
 FORMAT = "dlbox-local-venv-1"  # bump when the venv layout changes: a new hash, a new venv
@@ -54,8 +61,12 @@ def host_platform(system: str | None = None, machine: str | None = None) -> str:
     )
 
 
-def lock_folder(plat: str) -> Path:
-    return env_dir() / "locks" / plat
+def lock_folder(plat: str, line: str = DEFAULT_LINE) -> Path:
+    """The lock for this platform on this CUDA line; macOS has no CUDA, so it always uses the
+    default line's macos-arm64 lock."""
+    if not plat.startswith("linux-"):
+        line = DEFAULT_LINE
+    return line_locks_root(line) / plat
 
 
 def find_uv() -> list[str]:
@@ -96,8 +107,17 @@ class VenvPlan:
     versions: dict[str, str] = field(default_factory=dict)
 
 
-def _server_config() -> str:
-    return (resources.files("dlbox.image") / "templates" / "jupyter_server_config.py").read_text()
+def _template(name: str) -> str:
+    return (resources.files("dlbox.image") / "templates" / name).read_text()
+
+
+def _jupyter_defaults() -> dict[str, str]:
+    """The image's Jupyter defaults, by path inside the venv: the server config and the lab
+    settings overrides (news, update checks, extension manager)."""
+    return {
+        "etc/jupyter/jupyter_server_config.py": _template("jupyter_server_config.py"),
+        f"{LAB_SETTINGS_DIR}/{LAB_OVERRIDES}": _template(LAB_OVERRIDES),
+    }
 
 
 def venvs_dir() -> Path:
@@ -106,14 +126,17 @@ def venvs_dir() -> Path:
     return Path(override).expanduser() if override else paths.state_dir() / "venvs"
 
 
-def plan_venv(extras_pip: Sequence[str] = (), plat: str | None = None) -> VenvPlan:
+def plan_venv(
+    extras_pip: Sequence[str] = (), plat: str | None = None, line: str = DEFAULT_LINE
+) -> VenvPlan:
     plat = plat or host_platform()
-    folder = lock_folder(plat)
+    folder = lock_folder(plat, line)
     lockset = load_lockset(plat, folder)
     h = hashlib.sha256(f"{FORMAT}\nplatform={plat}\npython={PYTHON}\n".encode())
     for name, text in lockset.layers:
         h.update(name.encode() + b"\0" + text.encode() + b"\0")
-    h.update(_server_config().encode() + b"\0")
+    for rel, text in _jupyter_defaults().items():
+        h.update(rel.encode() + b"\0" + text.encode() + b"\0")
     for extra in extras_pip:
         h.update(b"extra\0" + extra.encode() + b"\0")
     lock_hash = h.hexdigest()[:16]
@@ -265,9 +288,9 @@ def _build(
             log_path,
             env,
         )
-    config = tmp / "etc" / "jupyter" / "jupyter_server_config.py"
-    config.parent.mkdir(parents=True, exist_ok=True)
-    config.write_text(_server_config())
+    for rel, text in _jupyter_defaults().items():
+        (tmp / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp / rel).write_text(text)
     marker = {
         "format": FORMAT,
         "lock_hash": plan.lock_hash,
@@ -287,10 +310,11 @@ def ensure_venv(
     *,
     rebuild: bool = False,
     ca_file: Path | None = None,
+    line: str = DEFAULT_LINE,
 ) -> VenvResult:
     """The venv for the current lock: reused when complete, else built and renamed into place."""
     start = time.monotonic()
-    plan = plan_venv(extras_pip)
+    plan = plan_venv(extras_pip, line=line)
     if venv_complete(plan.path) and not rebuild:
         python = str(read_marker(plan.path).get("python", ""))
         return VenvResult(

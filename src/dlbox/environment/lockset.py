@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 from dlbox.errors import DlboxError
+from dlbox.gpu.lines import DEFAULT_LINE, LINES
 
 SUPPORTED_ARCHES = ("x86_64", "aarch64")
 # The environment's layers, in build order: the heaviest and least often changed first.
@@ -24,11 +26,18 @@ def normalize_name(name: str) -> str:
 
 
 def env_dir() -> Path:
+    """The environment's inputs and lock files; they ship inside dlbox.image (package data only,
+    no import: where `dlbox lock` has always written them)."""
     return Path(str(resources.files("dlbox.image") / "env"))
 
 
-def locks_dir(arch: str) -> Path:
-    return env_dir() / "locks" / f"linux-{arch}"
+def line_locks_root(line: str = DEFAULT_LINE) -> Path:
+    """The folder of one CUDA line's per-platform lock folders (linux-x86_64, ...)."""
+    return env_dir() / LINES[line].folder
+
+
+def locks_dir(arch: str, line: str = DEFAULT_LINE) -> Path:
+    return line_locks_root(line) / f"linux-{arch}"
 
 
 def normalize_arch(machine: str) -> str:
@@ -88,8 +97,8 @@ class LockSet:
         return self.pins.get(normalize_name(package), "unknown")
 
 
-def load_lockset(arch: str, root: Path | None = None) -> LockSet:
-    folder = root or locks_dir(arch)
+def load_lockset(arch: str, root: Path | None = None, line: str = DEFAULT_LINE) -> LockSet:
+    folder = root or locks_dir(arch, line)
     try:
         layers = tuple((name, (folder / name).read_text()) for name, _ in LAYERS)
         tools = (folder / TOOLS_LOCK).read_text()
@@ -99,3 +108,14 @@ def load_lockset(arch: str, root: Path | None = None) -> LockSet:
             "Run `dlbox lock` to resolve it, or reinstall dlbox.",
         ) from exc
     return LockSet(arch=arch, layers=layers, tools=tools)
+
+
+def constraints_text(pins: dict[str, str]) -> str:
+    """Plain pins (no hashes) of the environment: a hashed constraint would switch uv into
+    hash-checking mode for the user's unhashed extras."""
+    return "".join(f"{n}=={v}\n" for n, v in sorted(pins.items()))
+
+
+def pins_digest(pins: dict[str, str]) -> str:
+    """A short digest of the environment's pins: what an extras lock was resolved against."""
+    return hashlib.sha256(constraints_text(pins).encode()).hexdigest()[:16]

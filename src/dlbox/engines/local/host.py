@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from dlbox.engines.base import ContainerSpec, Mount
+from dlbox.environment.layout import HOME
 
 FASTAI_HOME_DIR = ".fastai-local"  # beside the container's .fastai, which names /data
 CONFIG_MARK = "# written by dlbox for the local engine"
@@ -24,8 +25,6 @@ def translate(value: str, mounts: Sequence[Mount]) -> str:
 
 
 def _home(mounts: Sequence[Mount]) -> Path:
-    from dlbox.image.render import HOME
-
     return Path(translate(HOME, mounts))
 
 

@@ -1,8 +1,8 @@
 """The local engine: the same environment without a container engine (macOS, no-Docker hosts).
 
 It answers the same protocol as DockerEngine. The "image" is the venv folder built by uv from the
-committed lock (local_env); a "container" is a host process group started in its own session,
-found through a session record (local_proc). The ContainerSpec is translated: its mounts table
+committed lock (venvs.py); a "container" is a host process group started in its own session,
+found through a session record (processes.py). The ContainerSpec is translated: its mounts table
 maps container paths (/code, /data, /home/dlbox, /run/dlbox/token) to the host folders, used in
 place; what the image's start script does (fastai config, data link) is done here in Python.
 """
@@ -16,24 +16,22 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from dlbox import paths, process
-from dlbox.engines import local_env, local_proc
-from dlbox.engines.base import BuildRequest, ContainerInfo, ContainerSpec, ProbeOutcome
-from dlbox.engines.gpus import parse_gpu_list
-from dlbox.engines.local_host import (  # noqa: F401 - re-exported for callers
-    CONFIG_MARK,
-    FASTAI_HOME_DIR,
-    host_env,
-    setup_course,
-    translate,
+from dlbox.engines.base import (
+    ContainerInfo,
+    ContainerSpec,
+    EnvironmentRequest,
+    PreparedEnvironment,
+    ProbeOutcome,
+    UserMapping,
 )
+from dlbox.engines.gpus import parse_gpu_list
+from dlbox.engines.local import processes, venvs
+from dlbox.engines.local.host import host_env, setup_course, translate
+from dlbox.environment.lockset import normalize_arch
 from dlbox.errors import DlboxError, ProcessError
-from dlbox.image.locks import normalize_arch
-
-if TYPE_CHECKING:
-    from dlbox.image.build import BuildOptions, BuildResult
+from dlbox.names import check_name
 
 ENV_PROGRAM = "/usr/bin/env"
 # Change into the working folder, then become the command (no shell involved).
@@ -42,80 +40,85 @@ PROBE_TIMEOUT = 30.0
 JUPYTER_MODES = ("lab", "notebook")
 
 
+def _info(record: processes.SessionRecord) -> ContainerInfo:
+    state = "running" if processes.alive(record) else "exited"
+    return ContainerInfo(
+        record.name, str(record.pid), record.image, state, dict(record.labels), record.started_at
+    )
+
+
 class LocalEngine:
     """Sessions as host processes in a uv-made venv; no container engine involved."""
 
     name = "local"
 
+    @property
+    def probe_modes(self) -> tuple[str, ...]:
+        return ("mps",) if sys.platform == "darwin" and platform.machine() == "arm64" else ("host",)
+
     # -- facts ---------------------------------------------------------------------------------
     def describe(self) -> dict[str, object]:
         try:
-            uv = " ".join(local_env.find_uv())
+            uv = " ".join(venvs.find_uv())
         except DlboxError:
             uv = "missing (pip install uv)"
         try:
-            plat = local_env.host_platform()
+            plat = venvs.host_platform()
         except DlboxError as exc:
             plat = f"unsupported ({exc.message})"
         return {
             "engine": self.name,
             "platform": plat,
             "uv": uv,
-            "venvs": str(local_env.venvs_dir()),
+            "venvs": str(venvs.venvs_dir()),
         }
 
     def architecture(self) -> str:
         return normalize_arch(platform.machine())
 
     def image_id(self, ref: str) -> str | None:
-        if not local_env.venv_complete(Path(ref)):
+        if not venvs.venv_complete(Path(ref)):
             return None
-        return str(local_env.read_marker(Path(ref)).get("lock_hash", "")) or None
+        return str(venvs.read_marker(Path(ref)).get("lock_hash", "")) or None
 
     def image_exists(self, ref: str) -> bool:
         return self.image_id(ref) is not None
 
     # -- the environment -----------------------------------------------------------------------
     def prepare_environment(
-        self, options: BuildOptions, on_line: Callable[[str], None]
-    ) -> BuildResult:
+        self, request: EnvironmentRequest, on_line: Callable[[str], None]
+    ) -> PreparedEnvironment:
         """The venv for the lock (built once, reused while the lock is unchanged)."""
-        from dlbox.image.build import BuildResult
-
-        if options.spec.extras.apt or options.spec.extras.dockerfile:
+        if request.container_only_extras:
             raise DlboxError(
                 "This project's dlbox.toml adds apt packages or Dockerfile lines, which need a "
                 "container; the local engine can only add pip packages.",
                 "Use `--engine docker` (or podman), or move those extras to [extras] pip.",
             )
-        result = local_env.ensure_venv(
-            _pip_args(options), on_line, rebuild=options.rebuild, ca_file=options.ca.path
+        result = venvs.ensure_venv(
+            _pip_args(request),
+            on_line,
+            rebuild=request.rebuild,
+            ca_file=request.ca_file,
+            line=request.cuda_line,
         )
-        return BuildResult(
-            tag=str(result.path),
-            spec_hash=result.lock_hash,
+        return PreparedEnvironment(
+            ref=str(result.path),
+            digest=result.lock_hash,
             built=not result.reused,
             seconds=result.seconds,
             log_path=result.log_path,
             versions=result.versions,
-            ca_source=options.ca.source,
-            image_id=result.lock_hash,
         )
 
-    def planned_environment(self, options: BuildOptions) -> tuple[str, bool]:
-        venv = local_env.plan_venv(_pip_args(options))
-        return str(venv.path), local_env.venv_complete(venv.path)
-
-    def build(self, request: BuildRequest, on_line: Callable[[str], None], log_path: Path) -> int:
-        raise DlboxError(
-            "The local engine builds no container images; it makes a venv on `dlbox up`.",
-            "Use `--engine docker` (or podman) to build an image.",
-        )
+    def planned_environment(self, request: EnvironmentRequest) -> tuple[str, bool]:
+        venv = venvs.plan_venv(_pip_args(request), line=request.cuda_line)
+        return str(venv.path), venvs.venv_complete(venv.path)
 
     # -- sessions ------------------------------------------------------------------------------
     def _venv(self, spec: ContainerSpec) -> Path:
         venv = Path(spec.image)
-        if not local_env.venv_complete(venv):
+        if not venvs.venv_complete(venv):
             raise DlboxError(
                 f"The local environment {venv} is missing or incomplete.",
                 "Run `dlbox up --engine local` to create it again.",
@@ -132,7 +135,7 @@ class LocalEngine:
         ip = ports[0].host_ip if ports else "127.0.0.1"
         port = str(ports[0].host_port) if ports else env.get("DLBOX_PORT", "8888")
         return [
-            str(local_env.venv_python(venv)),
+            str(venvs.venv_python(venv)),
             "-m",
             "jupyter",
             command[0],
@@ -152,7 +155,7 @@ class LocalEngine:
         """The host command: env (venv first on PATH, host paths), then chdir and exec."""
         venv = Path(spec.image)
         pairs = host_env(spec, venv)
-        python = str(local_env.venv_python(venv))
+        python = str(venvs.venv_python(venv))
         return [
             ENV_PROGRAM,
             "-u",
@@ -181,10 +184,10 @@ class LocalEngine:
         with open(log_path, "w", encoding="utf-8") as log:
             log.write(f"$ {shlex.join(argv[argv.index('-c') + 3 :])}\n")
         proc = process.spawn(argv, log_path=log_path)
-        ident = local_proc.identity(proc.pid) or ""
+        ident = processes.identity(proc.pid) or ""
         port = spec.ports[0] if spec.ports else None
-        local_proc.write_record(
-            local_proc.SessionRecord(
+        processes.write_record(
+            processes.SessionRecord(
                 name=spec.name,
                 pid=proc.pid,
                 pgid=proc.pid,
@@ -201,11 +204,6 @@ class LocalEngine:
             )
         )
         return str(proc.pid)
-
-    def run_to_completion(self, spec: ContainerSpec, timeout: float) -> tuple[int, str]:
-        self._prepare(spec)
-        done = process.run(self.run_argv(spec), timeout=timeout, check=False)
-        return done.returncode, done.stdout + done.stderr
 
     def run_streaming(
         self,
@@ -236,40 +234,25 @@ class LocalEngine:
         return notes
 
     def containers(self, labels: Sequence[str]) -> list[ContainerInfo]:
-        found = []
-        for record in local_proc.all_records():
-            if all(_matches(record.labels, want) for want in labels):
-                state = "running" if local_proc.alive(record) else "exited"
-                found.append(
-                    ContainerInfo(
-                        record.name,
-                        str(record.pid),
-                        record.image,
-                        state,
-                        dict(record.labels),
-                        record.started_at,
-                    )
-                )
-        return found
+        return [
+            _info(record)
+            for record in processes.all_records()
+            if all(_matches(record.labels, want) for want in labels)
+        ]
 
-    def inspect_container(self, name: str) -> dict[str, object] | None:
-        record = local_proc.read_record(name)
-        if record is None:
-            return None
-        status = "running" if local_proc.alive(record) else "exited"
-        return {
-            "Name": record.name,
-            "State": {"Status": status, "Pid": record.pid, "StartedAt": record.started_at},
-            "Config": {"Image": record.image, "Labels": dict(record.labels)},
-            "LogPath": record.log_path,
-        }
+    def inspect_container(self, name: str) -> ContainerInfo | None:
+        record = processes.read_record(name)
+        return None if record is None else _info(record)
+
+    def user_mapping(self, user: str | None) -> UserMapping:
+        return UserMapping((), False, "no container: Jupyter runs as you, on the host")
 
     def remove(self, name: str) -> None:
         """Stop the session's whole process tree and forget its record (the log stays)."""
-        record = local_proc.read_record(name)
+        record = processes.read_record(name)
         if record is not None:
-            local_proc.terminate(record)
-        local_proc.delete_record(name)
+            processes.terminate(record)
+        processes.delete_record(name)
 
     def logs_argv(self, name: str, follow: bool, tail: int | None) -> list[str]:
         argv = ["tail", "-n", str(tail) if tail is not None else "+1"]
@@ -288,7 +271,7 @@ class LocalEngine:
         self, name: str, command: Sequence[str], user: str | None, tty: bool
     ) -> list[str]:
         """A command (or, for `shell`, bash with the venv activated) beside a running session."""
-        record = local_proc.read_record(name)
+        record = processes.read_record(name)
         if record is None:
             raise DlboxError(f"No local session named {name}.", "`dlbox ps` lists the sessions.")
         venv = Path(record.image)
@@ -303,7 +286,7 @@ class LocalEngine:
             "-u",
             "PYTHONHOME",
             *(f"{k}={v}" for k, v in record.env if k != "JUPYTER_TOKEN_FILE"),
-            str(local_env.venv_python(venv)),
+            str(venvs.venv_python(venv)),
             "-c",
             CHDIR_EXEC,
             record.workdir,
@@ -311,6 +294,10 @@ class LocalEngine:
         ]
 
     # -- GPUs ----------------------------------------------------------------------------------
+    def gpu_facts(self) -> dict[str, object]:
+        """No container runtime: the host driver (in the probe's cache key already) decides."""
+        return {}
+
     def probe_gpus(self, image: str) -> list[ProbeOutcome]:
         """CUDA when the host's nvidia-smi lists GPUs, Metal (MPS) on Apple silicon, else none."""
         if sys.platform == "darwin" and self.architecture() == "aarch64":
@@ -336,13 +323,12 @@ class LocalEngine:
         return [ProbeOutcome("host", False, (), why[-1][:200] if why else "nvidia-smi saw no GPU")]
 
 
-def _pip_args(options: BuildOptions) -> tuple[str, ...]:
+def _pip_args(request: EnvironmentRequest) -> tuple[str, ...]:
     """The pip extras for uv, after the extra indexes they may come from (dlbox.toml)."""
-    extras = options.spec.extras
-    if not extras.pip:
+    if not request.pip:
         return ()
-    index = tuple(arg for url in extras.extra_index_urls for arg in ("--extra-index-url", url))
-    return (*index, *extras.pip)
+    index = tuple(arg for url in request.extra_index_urls for arg in ("--extra-index-url", url))
+    return (*index, *request.pip)
 
 
 def _matches(labels: dict[str, str], want: str) -> bool:
@@ -351,11 +337,11 @@ def _matches(labels: dict[str, str], want: str) -> bool:
 
 
 def session_log(name: str) -> Path:
-    return paths.logs_dir() / f"session-{name}.log"
+    return paths.logs_dir() / f"session-{check_name('session', name)}.log"
 
 
 def _shell_rc(name: str, venv: Path, workdir: str) -> Path:
-    rc = paths.sessions_dir() / name / "bashrc"
+    rc = paths.session_dir(name) / "bashrc"
     rc.parent.mkdir(parents=True, exist_ok=True)
     rc.write_text(
         '[ -f "$HOME/.bashrc" ] && . "$HOME/.bashrc"\n'

@@ -5,15 +5,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dlbox.engines.base import ContainerSpec
+from dlbox.engines.base import ContainerSpec, Engine
 from dlbox.engines.gpus import MODE_FLAGS
-from dlbox.launch.environment import EnvPlan
+from dlbox.launch.environment import EnvPlan, plan_environment
+from dlbox.launch.launcher import container_spec_for, session_specs
+from dlbox.launch.options import UpOptions
+from dlbox.launch.ports import choose_port
+from dlbox.launch.sessions import list_sessions
 from dlbox.launch.shm import host_memory_bytes, human
 
 # Flags that take a value (the next argv element).
 VALUE_FLAGS = {
     "--name",
     "--user",
+    "--userns",
     "--workdir",
     "--ipc",
     "--shm-size",
@@ -105,9 +110,14 @@ def explain_flag(flag: str, value: str, plan: EnvPlan, spec: ContainerSpec) -> s
             "a tiny init as PID 1 reaps zombie processes (DataLoader workers) and forwards "
             "Ctrl-C/stop signals to Jupyter"
         )
-    if flag == "--user":
+    if flag in ("--user", "--userns"):
         if plan.user.is_root:
             return "you are root, so the container runs as root (never otherwise)"
+        mapped = plan.mapping.root_inside or any(
+            a.startswith("--userns") for a in plan.mapping.argv
+        )
+        if plan.mapping.explanation and mapped:
+            return plan.mapping.explanation
         return (
             f"run as you ({value}), so files made in Jupyter belong to you on the host; "
             "no root and no --allow-root"
@@ -122,6 +132,12 @@ def explain_flag(flag: str, value: str, plan: EnvPlan, spec: ContainerSpec) -> s
         )
     if flag == "--ipc":
         return "share the host's IPC namespace and /dev/shm (you asked for --ipc host)"
+    if flag in ("--gpus", "--device", "--runtime") and not plan.gpu.probed:
+        return (
+            f"the first GPU mechanism `up` would probe for, "
+            f"{MODE_FLAGS.get(spec.gpu.mode, spec.gpu.mode)}; a dry run starts no probe "
+            "container, so whether it works here is not known yet"
+        )
     if flag in ("--gpus", "--device", "--runtime"):
         return (
             f"expose GPUs through {MODE_FLAGS.get(spec.gpu.mode, spec.gpu.mode)}: the mode a "
@@ -216,3 +232,48 @@ def explain(argv: list[str], plan: EnvPlan, spec: ContainerSpec) -> list[Explain
     if len(argv) > 1 and argv[1] == "run":
         return [ExplainedFlag(f, v, explain_flag(f, v, plan, spec)) for f, v in group_argv(argv)]
     return [ExplainedFlag(f, v, explain_host_flag(f, v, plan)) for f, v in group_host_argv(argv)]
+
+
+@dataclass(frozen=True)
+class ExplainedCommand:
+    """One session's exact engine command, each flag explained."""
+
+    argv: list[str]
+    flags: list[ExplainedFlag]
+
+    def to_dict(self) -> dict[str, object]:
+        return {"argv": self.argv, "explained": [f.to_dict() for f in self.flags]}
+
+
+def session_commands(
+    engine: Engine,
+    image: str,
+    options: UpOptions,
+    *,
+    dry_run: bool,
+    probe_image: str | None = None,
+) -> tuple[EnvPlan, list[ExplainedCommand]]:
+    """The plan, and the exact engine command per session `up` starts, each flag explained. A
+    dry run changes nothing on the host (no folders made, no probe container); a running
+    session shows the command that started it."""
+    plan = plan_environment(
+        engine,
+        image,
+        options.env,
+        create_folders=not dry_run,
+        probe_image=probe_image,
+        probe=not dry_run,
+    )
+    current = {s.name: s for s in list_sessions(engine) if s.running}
+    taken = {s.port for s in current.values()}
+    commands = []
+    for name, gpu in session_specs(plan, options):
+        if name in current:
+            port = current[name].port
+        else:
+            port = choose_port(options.host, options.port, taken).port
+        taken.add(port)
+        spec = container_spec_for(plan, image, name, gpu, port, options.host)
+        argv = engine.run_argv(spec)
+        commands.append(ExplainedCommand(argv, explain(argv, plan, spec)))
+    return plan, commands
