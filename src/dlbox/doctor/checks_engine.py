@@ -10,7 +10,7 @@ from dlbox.doctor.facts import Facts
 from dlbox.doctor.model import Finding
 from dlbox.engines.detect import parse_client_version, unreachable_hint
 from dlbox.engines.docker import DockerEngine
-from dlbox.errors import DlboxError, ProcessError
+from dlbox.errors import DlboxError
 from dlbox.launch.shm import GIB, human
 
 IMAGE_ESTIMATE = 7 * 10**9  # the default fastai image, ~7 GB unpacked
@@ -27,18 +27,11 @@ INSTALL_BUILDX = (
 )
 
 
-def _permission(facts: Facts, engine: DockerEngine) -> str:
-    info = _safe_info(facts)
-    options = info.get("SecurityOptions")
-    security = " ".join(str(x) for x in options) if isinstance(options, list) else ""
-    host = info.get("host")
+def _permission(engine: DockerEngine) -> str:
+    if engine.info.rootless:
+        return f"rootless {engine.kind}: runs as you, no root daemon"
     if engine.name == "podman":
-        rootless = isinstance(host, dict) and bool(
-            (host.get("security") or {}).get("rootless", False)
-        )
-        return "podman, rootless" if rootless else "podman"
-    if "rootless" in security:
-        return "rootless Docker"
+        return "rootful Podman, as root" if os.geteuid() == 0 else "rootful Podman"
     if os.geteuid() == 0:
         return "as root"
     try:
@@ -47,13 +40,6 @@ def _permission(facts: Facts, engine: DockerEngine) -> str:
     except KeyError:
         pass
     return "socket access granted"
-
-
-def _safe_info(facts: Facts) -> dict[str, object]:
-    try:
-        return facts.engine_info()
-    except (DlboxError, ValueError):
-        return {}
 
 
 def check_engine(facts: Facts) -> Finding:
@@ -70,7 +56,7 @@ def check_engine(facts: Facts) -> Finding:
     except DlboxError as exc:
         return Finding("fail", exc.message, exc.hint or "", {"preference": preference})
     details: dict[str, object] = {"preference": preference, **choice.to_dict()}
-    engine = choice.engine
+    engine = choice.container
     if engine is None:
         kinds = ("docker", "podman") if preference == "auto" else (preference,)
         found = [p for kind in kinds for p, _ in facts.probe_clients(kind, explicit)]
@@ -90,12 +76,9 @@ def check_engine(facts: Facts) -> Finding:
             unreachable_hint(kinds[0], choice.reason),
             details,
         )
-    permission = _permission(facts, engine)
+    permission = _permission(engine)
     details["permission"] = permission
-    finding = (
-        f"{engine.name} {engine.server_version} answers via {engine.client} "
-        f"(client {engine.client_version}, {permission})"
-    )
+    finding = f"{choice.reason} (client {engine.client_version}, {permission})"
     _, major = parse_client_version(f"version {engine.server_version}")
     if engine.name == "docker" and 0 < major < 19:
         return Finding(
@@ -158,15 +141,6 @@ def check_buildkit(facts: Facts) -> Finding:
     )
 
 
-def image_bytes(facts: Facts, engine: DockerEngine, ref: str) -> int | None:
-    try:
-        done = facts.run([engine.client, "image", "inspect", "--format", "{{.Size}}", ref], 30.0)
-    except ProcessError:
-        return None
-    text = done.stdout.strip()
-    return int(text) if done.returncode == 0 and text.isdigit() else None
-
-
 def check_image(facts: Facts) -> Finding:
     engine = facts.engine()
     if engine is None:
@@ -176,7 +150,7 @@ def check_image(facts: Facts) -> Finding:
     except DlboxError as exc:
         return Finding("fail", f"cannot plan the image: {exc.message}", exc.hint or "")
     tag = context.tag
-    present = [f"{i.get('Repository')}:{i.get('Tag')}" for i in facts.dlbox_images()]
+    present = [i.ref for i in facts.dlbox_images()]
     stale = [ref for ref in present if ref != tag]
     details: dict[str, object] = {
         "tag": tag,
@@ -189,15 +163,16 @@ def check_image(facts: Facts) -> Finding:
         labels = engine.image_labels(tag)
         details["labels"] = labels
         more = f"; {len(stale)} older dlbox image(s) could be removed" if stale else ""
-        fix = f"Free space with `docker image rm {' '.join(stale)}`." if stale else ""
-        return Finding("ok", f"{tag} is present and current with the lock ({versions}){more}",
-                       fix, details)
+        fix = "Free space with `dlbox clean` (it lists them; --yes removes)." if stale else ""
+        return Finding(
+            "ok", f"{tag} is present and current with the lock ({versions}){more}", fix, details
+        )
     if stale:
         return Finding(
             "warn",
             f"stale: the lock now wants {tag}; present: {', '.join(stale)}",
-            "Run `dlbox build` (or `dlbox up`, which builds it), then remove the old ones with "
-            f"`docker image rm {' '.join(stale)}`.",
+            "Run `dlbox build` (or `dlbox up`, which builds it), then `dlbox clean --yes` "
+            "removes the old ones (`dlbox clean` lists them first).",
             details,
         )
     return Finding(
@@ -208,22 +183,24 @@ def check_image(facts: Facts) -> Finding:
     )
 
 
-def _store_root(info: dict[str, object]) -> str:
-    root = info.get("DockerRootDir")
-    store = info.get("store")
-    if not root and isinstance(store, dict):
-        root = store.get("graphRoot") or store.get("GraphRoot")
-    return str(root or "")
+def _image_size(engine: DockerEngine, ref: str) -> int | None:
+    try:
+        return engine.image_size(ref)
+    except DlboxError:
+        return None
 
 
 def check_disk_images(facts: Facts) -> Finding:
     engine = facts.engine()
     if engine is None:
         return Finding("skip", "no container engine", "See the engine check's fix.")
-    root = _store_root(_safe_info(facts))
+    root = engine.info.store_root
     if not root:
-        return Finding("warn", "the engine did not say where it stores images",
-                       "Check free space with `docker system df`.")
+        return Finding(
+            "warn",
+            "the engine did not say where it stores images",
+            f"Check free space with `{engine.name} system df`.",
+        )
     path = Path(root)
     details: dict[str, object] = {"root": root}
     measured = path
@@ -237,23 +214,35 @@ def check_disk_images(facts: Facts) -> Finding:
             )
         _, _, free = facts.disk_usage(path)
     except OSError as exc:
-        return Finding("warn", f"cannot read free space of {root}: {exc.strerror or exc}",
-                       "Run `df -h` on it yourself (as a user that may read it).", details)
+        return Finding(
+            "warn",
+            f"cannot read free space of {root}: {exc.strerror or exc}",
+            "Run `df -h` on it yourself (as a user that may read it).",
+            details,
+        )
     details.update(measured=str(measured), free_bytes=free)
     if facts.current_image_present():
         need, what = 0, "the current image is already there"
     else:
-        sizes = [image_bytes(facts, engine, f"{i.get('Repository')}:{i.get('Tag')}")
-                 for i in facts.dlbox_images()]
+        sizes = [i.size or _image_size(engine, i.ref) for i in facts.dlbox_images()]
         known = [s for s in sizes if s]
         need = max(known) if known else IMAGE_ESTIMATE
         what = f"the image needs ~{human(need)}" + ("" if known else " (estimate)")
     details["need_bytes"] = need
     finding = f"{human(free)} free in {root}; {what}"
     if free < need:
-        return Finding("fail", finding, "Free space (`docker system prune`) or move the "
-                       "engine's data-root to a bigger disk.", details)
+        return Finding(
+            "fail",
+            finding,
+            f"Free space (`{engine.name} system prune`) or move the engine's data-root to a "
+            "bigger disk.",
+            details,
+        )
     if free < need + HEADROOM:
-        return Finding("warn", finding + f", leaving under {human(HEADROOM)}",
-                       "Free space with `docker system prune` (removes unused images).", details)
+        return Finding(
+            "warn",
+            finding + f", leaving under {human(HEADROOM)}",
+            f"Free space with `{engine.name} system prune` (removes unused images).",
+            details,
+        )
     return Finding("ok", finding, "", details)

@@ -2,30 +2,31 @@
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-from pathlib import Path
-
 from dlbox.doctor import cuda
 from dlbox.doctor.facts import Facts
 from dlbox.doctor.model import Finding
 from dlbox.engines.base import ProbeOutcome
 from dlbox.engines.gpus import MODE_FLAGS, choose_gpu_mode
-from dlbox.errors import DlboxError, ProcessError
-from dlbox.image.locks import load_lockset, normalize_arch
+from dlbox.environment.lockset import load_lockset, normalize_arch
+from dlbox.errors import DlboxError
+from dlbox.gpu.choice import host_gpu_facts
+from dlbox.gpu.driver import DriverInfo, Gpu, parse_query, read_driver
+from dlbox.gpu.lines import LineChoice, choose_line
+from dlbox.launch.gpu_probe import probe_gpus
+from dlbox.launch.gpu_select import REPROBE
 
-SMI_TIMEOUT = 20.0
-QUERY = ["--query-gpu=name,memory.total,driver_version", "--format=csv,noheader"]
-PROC_VERSION = Path("/proc/driver/nvidia/version")
-_PROC_DRIVER = re.compile(r"Kernel Module\s+(?:for\s+\S+\s+)?(\d+(?:\.\d+)+)")
+__all__ = ["DriverInfo", "Gpu", "check_driver", "check_gpu_container", "parse_query"]
+
 TOOLKIT_FIX = (
     "Install the NVIDIA Container Toolkit (nvidia-container-toolkit), run `sudo nvidia-ctk "
     "runtime configure --runtime=docker` and restart Docker (Podman: `sudo nvidia-ctk cdi "
-    "generate --output=/etc/cdi/nvidia.yaml`)."
+    "generate --output=/etc/cdi/nvidia.yaml`). Without the toolkit: `sudo dlbox gpu cdi "
+    "--write` writes a CDI spec that Podman (and Docker 25+ with CDI on) use."
 )
 CDI_FIX = (
     "The toolkit is in CDI mode: generate the spec with `sudo nvidia-ctk cdi generate "
-    "--output=/etc/cdi/nvidia.yaml` (Docker 25+ or Podman use it as --device nvidia.com/gpu=all)."
+    "--output=/etc/cdi/nvidia.yaml` (Docker 25+ or Podman use it as --device nvidia.com/gpu=all); "
+    "without the toolkit, `sudo dlbox gpu cdi --write` writes one."
 )
 NO_GPU_FIX = (
     "Check the card is installed and enabled (`lspci | grep -i nvidia`; on a cloud VM pick a GPU "
@@ -33,98 +34,49 @@ NO_GPU_FIX = (
 )
 
 
-@dataclass(frozen=True)
-class Gpu:
-    name: str
-    memory_mib: int | None
-    driver: str
-
-    def describe(self) -> str:
-        if self.memory_mib is None:
-            return self.name
-        return f"{self.name} ({self.memory_mib / 1024:.0f} GiB)"
-
-
-@dataclass(frozen=True)
-class DriverInfo:
-    state: str  # ok | absent | no-gpu | error | unsupported-platform
-    version: str = ""
-    gpus: tuple[Gpu, ...] = ()
-    message: str = ""
-    smi: str | None = None
-
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "state": self.state,
-            "version": self.version,
-            "nvidia_smi": self.smi,
-            "message": self.message,
-            "gpus": [
-                {"name": g.name, "memory_mib": g.memory_mib, "driver": g.driver} for g in self.gpus
-            ],
-        }
-
-
-def parse_query(text: str) -> tuple[Gpu, ...]:
-    """Lines of `nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader`."""
-    gpus = []
-    for line in text.splitlines():
-        parts = [p.strip() for p in line.rsplit(",", 2)]
-        if len(parts) != 3 or not parts[0]:
-            continue
-        mem = re.match(r"(\d+)", parts[1])
-        gpus.append(Gpu(parts[0], int(mem.group(1)) if mem else None, parts[2]))
-    return tuple(gpus)
-
-
-def _proc_driver_version(facts: Facts) -> str:
-    m = _PROC_DRIVER.search(facts.read_text(PROC_VERSION) or "")
-    return m.group(1) if m else ""
-
-
 def query_driver(facts: Facts) -> DriverInfo:
-    if facts.system == "Darwin":
-        return DriverInfo("unsupported-platform", message="macOS has no NVIDIA/CUDA driver")
-    smi = facts.nvidia_smi()
-    if smi is None:
-        loaded = _proc_driver_version(facts)
-        why = f"a driver {loaded} is loaded but " if loaded else ""
-        return DriverInfo("absent", loaded, message=f"{why}nvidia-smi is not on PATH")
-    try:
-        done = facts.run([smi, *QUERY], SMI_TIMEOUT)
-    except ProcessError as exc:
-        return DriverInfo("error", message=exc.message, smi=smi)
-    output = (done.stdout + "\n" + done.stderr).strip()
-    lines = [ln.strip() for ln in output.splitlines() if ln.strip()]
-    if done.returncode != 0:
-        if "no devices were found" in output.lower():
-            return DriverInfo("no-gpu", _proc_driver_version(facts), message=lines[0], smi=smi)
-        said = lines[0][:200] if lines else f"exit code {done.returncode}"
-        return DriverInfo("error", message=said, smi=smi)
-    gpus = parse_query(done.stdout)
-    if not gpus:
-        return DriverInfo("no-gpu", _proc_driver_version(facts), message="no GPU listed", smi=smi)
-    return DriverInfo("ok", gpus[0].driver, gpus, smi=smi)
+    """The same reader `up` uses (dlbox.gpu.driver), through the doctor's fakeable seams."""
+    return read_driver(
+        system=facts.system, smi=facts.nvidia_smi(), run=facts.run, read_text=facts.read_text
+    )
 
 
 def driver_info(facts: Facts) -> DriverInfo:
     return facts.once("driver", lambda: query_driver(facts))
 
 
+def line_choice(facts: Facts) -> LineChoice:
+    """The CUDA line `up` would use here: the same choice (dlbox.gpu.lines), from this driver."""
+
+    def compute() -> LineChoice:
+        info = driver_info(facts)
+        host = host_gpu_facts(info, facts.system, facts.machine, facts.is_wsl)
+        try:
+            cfg = facts.settings()
+            requested, source = str(cfg["cuda"]), cfg.source("cuda")
+        except DlboxError:
+            requested, source = "auto", "default"
+        return choose_line(requested, source, host)
+
+    return facts.once("cuda-line", compute)
+
+
 def locked(facts: Facts) -> cuda.LockedCuda:
     def compute() -> cuda.LockedCuda:
         arch = normalize_arch(facts.machine)
-        return cuda.locked_cuda(load_lockset(arch).pins)
+        return cuda.locked_cuda(load_lockset(arch, line=line_choice(facts).line).pins)
 
     return facts.once("locked-cuda", compute)
 
 
 def _rule_details(facts: Facts) -> tuple[dict[str, object], cuda.LockedCuda | None]:
+    choice = line_choice(facts)
     try:
         lock = locked(facts)
     except DlboxError as exc:
-        return {"lock": exc.message}, None
+        return {"lock": exc.message, "cuda_line": choice.to_dict()}, None
     details: dict[str, object] = {
+        "cuda_line": choice.to_dict(),
         "torch": lock.torch,
         "cuda": lock.cuda,
         "cuda_from": lock.source,
@@ -140,7 +92,11 @@ def check_driver(facts: Facts) -> Finding:
     details, lock = _rule_details(facts)
     details["driver"] = info.to_dict()
     need = cuda.required_driver(lock.major, facts.is_wsl) if lock and lock.major else None
-    need_text = f" (>= {need} for the locked CUDA {lock.cuda} wheels)" if need and lock else ""
+    win = facts.is_wsl
+    need_text = (
+        f" (>= {cuda.required_driver(12, win)} for the CUDA 12 line, "
+        f">= {cuda.required_driver(13, win)} for CUDA 13; dlbox picks the line from it)"
+    )
     if info.state == "unsupported-platform":
         return Finding(
             "skip",
@@ -174,21 +130,41 @@ def check_driver(facts: Facts) -> Finding:
         return Finding("fail", f"nvidia-smi failed: {info.message}", fix, details)
     gpus = ", ".join(g.describe() for g in info.gpus)
     found = f"driver {info.version}, {len(info.gpus)} GPU(s): {gpus}"
+    choice = line_choice(facts)
     if lock is None or lock.major is None:
-        return Finding("ok", f"{found}; the locked torch has no CUDA to check", "", details)
+        why = choice.warning or "the locked torch has no CUDA to check"
+        return Finding("warn" if choice.warning else "ok", f"{found}; {why}", "", details)
+    line = f"CUDA {choice.line} line (torch {lock.torch}, CUDA {lock.cuda}, {choice.reason})"
     supported = cuda.driver_supports(info.version, lock.major, facts.is_wsl)
     rule = cuda.rule_text(lock.major, facts.is_wsl)
     if supported is None:
         return Finding("warn", f"{found}; {rule}", "Check NVIDIA's release notes.", details)
     if not supported:
+        if choice.requested != "auto":
+            fix = (
+                f"Let dlbox pick the line for this driver: drop --cuda {choice.requested} (or "
+                f"`dlbox config set cuda auto`; it was set by {choice.source}), or update the "
+                f"NVIDIA driver to {need} or newer."
+            )
+        else:
+            fix = (
+                f"Update the NVIDIA driver to {cuda.required_driver(12, facts.is_wsl)} or newer "
+                f"(the CUDA 12 line; {cuda.required_driver(13, facts.is_wsl)}+ for CUDA 13), "
+                "e.g. `sudo ubuntu-drivers install` or your distribution's nvidia-driver "
+                "package, then reboot."
+            )
         return Finding(
             "fail",
             f"driver {info.version} is too old for torch {lock.torch} (CUDA {lock.cuda}): {rule}",
-            f"Update the NVIDIA driver to {need} or newer (e.g. `sudo ubuntu-drivers install`, or "
-            "your distribution's nvidia-driver package), then reboot.",
+            fix,
             details,
         )
-    return Finding("ok", f"{found}; meets {rule.split(' on ')[0]}", "", details)
+    return Finding(
+        "warn" if choice.warning else "ok",
+        f"{found}; {line}; meets {rule.split(' on ')[0]}",
+        choice.warning or "",
+        details,
+    )
 
 
 # -- probe containers ------------------------------------------------------------------------------
@@ -278,9 +254,7 @@ def check_gpu_container(facts: Facts) -> Finding:
         )
     engine = facts.engine()
     if engine is None:
-        return Finding(
-            "skip", "no container engine to probe with", "See the engine check's fix."
-        )
+        return Finding("skip", "no container engine to probe with", "See the engine check's fix.")
     image = probe_image(facts)
     if image is None:
         return Finding(
@@ -288,8 +262,10 @@ def check_gpu_container(facts: Facts) -> Finding:
             "no local image to probe with (neither the dlbox image nor the base image is present)",
             "Run `docker pull debian:bookworm-slim` (or `dlbox build`), then rerun `dlbox doctor`.",
         )
-    outcomes = engine.probe_gpus(image)
     driver = driver_info(facts)
+    # The same probe `up` uses, always fresh here; its answer replaces the cached one, so `up`
+    # after `doctor` sees exactly what `doctor` saw.
+    outcomes = probe_gpus(engine, image, refresh=True, driver=driver) or []
     details: dict[str, object] = {
         "image": image,
         "driver_state": driver.state,
@@ -305,4 +281,8 @@ def check_gpu_container(facts: Facts) -> Finding:
             "",
             details,
         )
-    return _no_mode_works(driver, {o.mode: o.message for o in outcomes}, details)
+    found = _no_mode_works(driver, {o.mode: o.message for o in outcomes}, details)
+    if found.status in ("fail", "warn"):
+        more = f" After a fix, `dlbox up {REPROBE}` (or `dlbox doctor`) probes again."
+        found = Finding(found.status, found.finding, found.fix + more, found.details)
+    return found

@@ -10,8 +10,8 @@ from dlbox.datasets.catalog import lookup
 from dlbox.datasets.store import Layout
 from dlbox.doctor.facts import Facts
 from dlbox.doctor.model import Finding
+from dlbox.environment.lockset import SUPPORTED_ARCHES, normalize_arch
 from dlbox.errors import DlboxError
-from dlbox.image.locks import SUPPORTED_ARCHES, normalize_arch
 from dlbox.launch.options import env_options
 from dlbox.launch.ports import choose_port
 from dlbox.launch.shm import GIB, MAX_SHM, MIN_SHM, auto_shm_bytes, human
@@ -55,8 +55,12 @@ def check_platform(facts: Facts) -> Finding:
             details,
         )
     if facts.system != "Linux":
-        return Finding("warn", f"{facts.system} ({arch}): dlbox is tested on Linux and macOS",
-                       "On Windows, run dlbox inside WSL2 with Docker Desktop.", details)
+        return Finding(
+            "warn",
+            f"{facts.system} ({arch}): dlbox is tested on Linux and macOS",
+            "On Windows, run dlbox inside WSL2 with Docker Desktop.",
+            details,
+        )
     return Finding("ok", f"Linux {facts.release} ({arch})", "", details)
 
 
@@ -92,8 +96,12 @@ def check_folders(facts: Facts) -> Finding:
     for name in FOLDER_KEYS:
         folder = Path(cfg[name]).expanduser()
         source = cfg.source(name)
-        details[name] = {"path": str(folder), "source": source, "exists": folder.is_dir(),
-                         "writable": folder.is_dir() and os.access(folder, os.W_OK | os.X_OK)}
+        details[name] = {
+            "path": str(folder),
+            "source": source,
+            "exists": folder.is_dir(),
+            "writable": folder.is_dir() and os.access(folder, os.W_OK | os.X_OK),
+        }
         try:
             check_folder(name, folder, source, explicit=source != "default")
         except DlboxError as exc:
@@ -148,8 +156,9 @@ def check_shm(facts: Facts) -> Finding:
             "warn" if small else "ok",
             f"--ipc host: containers share {shared} and the host's IPC namespace (less isolation)",
             "Drop ipc_host (`dlbox config set ipc_host false`) to give each container its own "
-            "sized /dev/shm instead." if not small else "Grow the host's /dev/shm or drop "
-            "ipc_host so dlbox sizes a private one.",
+            "sized /dev/shm instead."
+            if not small
+            else "Grow the host's /dev/shm or drop ipc_host so dlbox sizes a private one.",
             details,
         )
     size = opts.shm_bytes
@@ -221,11 +230,25 @@ def check_port(facts: Facts) -> Finding:
         return Finding("skip", "configuration invalid", "See the config check's fix.")
     host, port = str(cfg["host"]), int(cfg["port"])
     status = facts.port_status(host, port)
-    details: dict[str, object] = {"host": host, "port": port, "free": status.free,
-                                  "jupyter": status.jupyter, "detail": status.detail,
-                                  "source": cfg.source("port")}
+    details: dict[str, object] = {
+        "host": host,
+        "port": port,
+        "free": status.free,
+        "jupyter": status.jupyter,
+        "detail": status.detail,
+        "source": cfg.source("port"),
+    }
     if status.free:
         return Finding("ok", f"port {port} on {host} is free", "", details)
+    own = facts.once("session_ports", lambda: facts.session_ports(facts.engine())).get(port)
+    if own:
+        details["session"] = own
+        return Finding(
+            "ok",
+            f"port {port} is used by your dlbox session {own}",
+            "`dlbox ps` shows its URL; `dlbox stop` frees the port.",
+            details,
+        )
     holder = port_holder(facts, port) if facts.system == "Linux" else None
     details["holder"] = holder
     try:
@@ -257,8 +280,9 @@ def _dataset_need(cfg_datasets: list[str], data_dir: Path) -> tuple[int, list[st
     layout = Layout(data_dir)
     for name in cfg_datasets:
         ds = lookup(name)
-        if ds is not None and (layout.dataset_dir(ds.name).is_dir() or layout.read_record(
-                ds.name) is not None):
+        if ds is not None and (
+            layout.dataset_dir(ds.name).is_dir() or layout.read_record(ds.name) is not None
+        ):
             present.append(ds.name)
             continue
         if ds is None or ds.size is None:
@@ -280,22 +304,37 @@ def check_disk_data(facts: Facts) -> Finding:
     try:
         _, _, free = facts.disk_usage(measured)
     except OSError as exc:
-        return Finding("warn", f"cannot read free space at {measured}: {exc.strerror or exc}",
-                       "Check it with `df -h`.")
+        return Finding(
+            "warn",
+            f"cannot read free space at {measured}: {exc.strerror or exc}",
+            "Check it with `df -h`.",
+        )
     datasets = list(cfg["datasets"])
     need, unknown, present = _dataset_need(datasets, data_dir)
-    details: dict[str, object] = {"data_dir": str(data_dir), "measured": str(measured),
-                                  "free_bytes": free, "datasets": datasets, "present": present,
-                                  "need_bytes": need, "unknown_size": unknown,
-                                  "rule": f"archive kept + extracted: ~{DATASET_FACTOR}x archive"}
+    details: dict[str, object] = {
+        "data_dir": str(data_dir),
+        "measured": str(measured),
+        "free_bytes": free,
+        "datasets": datasets,
+        "present": present,
+        "need_bytes": need,
+        "unknown_size": unknown,
+        "rule": f"archive kept + extracted: ~{DATASET_FACTOR}x archive",
+    }
     if not datasets:
-        return Finding("ok", f"{human(free)} free for data in {measured}; no datasets configured",
-                       "", details)
+        return Finding(
+            "ok", f"{human(free)} free for data in {measured}; no datasets configured", "", details
+        )
     what = f"configured datasets need ~{human(need)}" if need else "configured datasets present"
     if unknown:
         what += f" (size unknown: {', '.join(unknown)})"
     finding = f"{human(free)} free in {measured}; {what}"
     if free < need:
-        return Finding("fail", finding, "Free space there, or point data_dir at a bigger disk "
-                       "(`dlbox config set data_dir PATH`).", details)
+        return Finding(
+            "fail",
+            finding,
+            "Free space there, or point data_dir at a bigger disk "
+            "(`dlbox config set data_dir PATH`).",
+            details,
+        )
     return Finding("ok", finding, "", details)

@@ -105,8 +105,11 @@ def check_pypi(facts: Facts) -> Finding:
     except DlboxError:
         ca = None
     ca_path = ca.path if ca else None
-    details: dict[str, object] = {"url": PYPI_URL, "ca_bundle": str(ca_path) if ca_path else None,
-                                  "proxy": bool(proxy_settings(facts))}
+    details: dict[str, object] = {
+        "url": PYPI_URL,
+        "ca_bundle": str(ca_path) if ca_path else None,
+        "proxy": bool(proxy_settings(facts)),
+    }
     # Without PyPI a build cannot run; with the current image present, `up` still works.
     status: Status = "warn" if facts.current_image_present() else "fail"
     try:
@@ -124,6 +127,10 @@ def check_pypi(facts: Facts) -> Finding:
         return Finding(status, f"cannot reach PyPI: {text[:160]}", fix, details)
     details["status_code"] = code
     if code >= 400:
-        return Finding(status, f"PyPI answered HTTP {code}", "Check the proxy's rules for "
-                       "pypi.org and files.pythonhosted.org.", details)
+        return Finding(
+            status,
+            f"PyPI answered HTTP {code}",
+            "Check the proxy's rules for pypi.org and files.pythonhosted.org.",
+            details,
+        )
     return Finding("ok", f"PyPI reachable (HTTP {code})", "", details)

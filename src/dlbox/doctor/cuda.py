@@ -1,10 +1,5 @@
-"""Which NVIDIA driver the locked PyTorch wheels need: the rule, its source, and the lookups.
-
-Since CUDA 11, an application built with any toolkit of one CUDA major release runs on a driver at
-or above that major's minimum ("minor version compatibility"). The minimums come from NVIDIA's
-CUDA Toolkit release notes, table "CUDA Toolkit and Corresponding Driver Versions", and the
-CUDA Compatibility guide's minor-version table. Keep this table the only place these numbers live.
-"""
+"""Which CUDA the locked PyTorch wheels bundle (read from a lock). The driver rule and its
+numbers live in dlbox.gpu.lines; they are re-exported here for the doctor's checks."""
 
 from __future__ import annotations
 
@@ -12,54 +7,27 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-RULE_SOURCE = (
-    "NVIDIA CUDA Toolkit release notes, 'CUDA Toolkit and Corresponding Driver Versions' / "
-    "minor version compatibility "
-    "(https://docs.nvidia.com/deploy/cuda-compatibility/minor-version-compatibility.html)"
+from dlbox.gpu.lines import (
+    MIN_DRIVER,
+    RULE_SOURCE,
+    driver_supports,
+    required_driver,
+    rule_text,
+    version_tuple,
 )
 
-# CUDA major -> minimum driver (Linux, Windows). WSL2 reports the Windows driver's version.
-MIN_DRIVER: dict[int, tuple[str, str]] = {
-    11: ("450.80.02", "452.39"),
-    12: ("525.60.13", "527.41"),
-    13: ("580", "580"),
-}
+__all__ = [
+    "MIN_DRIVER",
+    "RULE_SOURCE",
+    "LockedCuda",
+    "driver_supports",
+    "locked_cuda",
+    "required_driver",
+    "rule_text",
+    "version_tuple",
+]
 
 _CU_TAG = re.compile(r"\+cu(\d+)$")
-
-
-def version_tuple(text: str) -> tuple[int, ...]:
-    """'525.60.13' -> (525, 60, 13); non-numeric parts end the tuple."""
-    parts: list[int] = []
-    for piece in text.strip().split("."):
-        digits = re.match(r"\d+", piece)
-        if not digits:
-            break
-        parts.append(int(digits.group(0)))
-    return tuple(parts)
-
-
-def required_driver(cuda_major: int, windows: bool = False) -> str | None:
-    pair = MIN_DRIVER.get(cuda_major)
-    if pair is None:
-        return None
-    return pair[1] if windows else pair[0]
-
-
-def driver_supports(driver: str, cuda_major: int, windows: bool = False) -> bool | None:
-    """True/False by the rule; None when the rule does not know this CUDA major."""
-    need = required_driver(cuda_major, windows)
-    if need is None:
-        return None
-    return version_tuple(driver) >= version_tuple(need)
-
-
-def rule_text(cuda_major: int, windows: bool = False) -> str:
-    need = required_driver(cuda_major, windows)
-    where = "Windows/WSL2" if windows else "Linux"
-    if need is None:
-        return f"no driver rule known for CUDA {cuda_major}.x"
-    return f"CUDA {cuda_major}.x needs an NVIDIA driver >= {need} on {where}"
 
 
 @dataclass(frozen=True)

@@ -18,9 +18,11 @@ from typing import Any, TypeVar, cast
 from dlbox import process
 from dlbox.config import Settings, load_settings
 from dlbox.engines import detect
+from dlbox.engines.base import ImageInfo
 from dlbox.engines.detect import ClientProbe, EngineChoice
 from dlbox.engines.docker import DockerEngine
-from dlbox.image.spec import IMAGE_REPOSITORY, BuildContext, EnvSpec
+from dlbox.image.context import BuildContext
+from dlbox.image.spec import IMAGE_REPOSITORY, EnvSpec
 from dlbox.launch.ports import PortStatus, port_status
 from dlbox.launch.shm import host_memory_bytes
 
@@ -56,6 +58,24 @@ def _http_get(url: str, timeout: float, ca_file: Path | None) -> int:
         return client.get(url, follow_redirects=True).status_code
 
 
+def _session_ports(engine: DockerEngine | None) -> dict[int, str]:
+    """Host port -> name of this user's running dlbox sessions (the container engine's and the
+    local engine's), so that the port check does not mistake dlbox's own Jupyter for a stranger."""
+    from dlbox.engines.local import LocalEngine
+    from dlbox.errors import DlboxError
+    from dlbox.launch.sessions import list_sessions
+
+    found: dict[int, str] = {}
+    for each in (engine, LocalEngine()):
+        if each is None:
+            continue
+        try:
+            found.update({s.port: s.name for s in list_sessions(each) if s.running and s.port})
+        except (DlboxError, OSError):
+            continue
+    return found
+
+
 def _probe_clients(kind: str, explicit: str | None) -> list[tuple[str, ClientProbe | None]]:
     return [(path, detect.probe_client(path)) for path in detect.candidate_clients(kind, explicit)]
 
@@ -74,6 +94,7 @@ class Facts:
     http_get: Callable[[str, float, Path | None], int] = _http_get
     memory_bytes: Callable[[], int] = host_memory_bytes
     port_status: Callable[[str, int], PortStatus] = port_status
+    session_ports: Callable[[DockerEngine | None], dict[int, str]] = _session_ports
     choose_engine: Callable[[str, str | None], EngineChoice] = detect.select_engine
     probe_clients: Callable[[str, str | None], list[tuple[str, ClientProbe | None]]] = (
         _probe_clients
@@ -121,7 +142,7 @@ class Facts:
 
     def engine(self) -> DockerEngine | None:
         try:
-            return self.engine_choice().engine
+            return self.engine_choice().container
         except Exception:  # the engine check reports why
             return None
 
@@ -137,7 +158,7 @@ class Facts:
         return found
 
     def env_spec(self) -> EnvSpec:
-        from dlbox.image.options import env_spec
+        from dlbox.extend.project_image import env_spec
 
         return env_spec(self.settings())
 
@@ -157,8 +178,8 @@ class Facts:
     def current_tag(self) -> str:
         return self.build_context().tag
 
-    def dlbox_images(self) -> list[dict[str, str]]:
-        def compute() -> list[dict[str, str]]:
+    def dlbox_images(self) -> list[ImageInfo]:
+        def compute() -> list[ImageInfo]:
             engine = self.engine()
             return engine.images(IMAGE_REPOSITORY) if engine else []
 
@@ -169,14 +190,7 @@ class Facts:
             tag = self.current_tag()
         except Exception:
             return False
-        return any(f"{i.get('Repository')}:{i.get('Tag')}" == tag for i in self.dlbox_images())
-
-    def engine_info(self) -> dict[str, object]:
-        def compute() -> dict[str, object]:
-            engine = self.engine()
-            return engine.info() if engine else {}
-
-        return self.once("info", compute)
+        return any(i.ref == tag for i in self.dlbox_images())
 
     def with_changes(self, **changes: Any) -> Facts:
         """A copy with some seams replaced and nothing shared yet (tests)."""

@@ -11,7 +11,14 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 
 from dlbox import __version__
-from dlbox.doctor import checks_engine, checks_gpu, checks_host, checks_network
+from dlbox.doctor import (
+    checks_cdi,
+    checks_engine,
+    checks_gpu,
+    checks_host,
+    checks_hub,
+    checks_network,
+)
 from dlbox.doctor.facts import Facts
 from dlbox.doctor.model import Check, CheckResult, DoctorReport, Finding
 from dlbox.errors import DlboxError
@@ -23,8 +30,10 @@ CHECKS: tuple[Check, ...] = (
     Check("engine", "Container engine", checks_engine.check_engine, 60),
     Check("buildkit", "BuildKit", checks_engine.check_buildkit, 60),
     Check("image", "Environment image", checks_engine.check_image, 90),
+    Check("hub", "JupyterHub versions (dlbox hub)", checks_hub.check_hub, 90),
     Check("driver", "NVIDIA driver", checks_gpu.check_driver, 30),
     Check("gpu-container", "GPU in containers", checks_gpu.check_gpu_container, 240),
+    Check("cdi", "CDI spec for NVIDIA GPUs", checks_cdi.check_cdi, 30),
     Check("shm", "Shared memory (/dev/shm)", checks_host.check_shm, 10),
     Check("disk-images", "Disk: engine image store", checks_engine.check_disk_images, 90),
     Check("disk-data", "Disk: data folder", checks_host.check_disk_data, 20),
@@ -77,8 +86,15 @@ def run_checks(facts: Facts, checks: Sequence[Check] = CHECKS) -> list[CheckResu
                 )
                 seconds = time.monotonic() - start
             results.append(
-                CheckResult(check.id, check.title, finding.status, finding.finding, finding.fix,
-                            seconds, finding.details)
+                CheckResult(
+                    check.id,
+                    check.title,
+                    finding.status,
+                    finding.finding,
+                    finding.fix,
+                    seconds,
+                    finding.details,
+                )
             )
     finally:
         # Do not wait for a check that timed out; its subprocesses have their own limits.
@@ -101,5 +117,4 @@ def run_doctor(facts: Facts | None = None, checks: Sequence[Check] = CHECKS) -> 
     facts = facts or Facts()
     start = time.monotonic()
     results = run_checks(facts, checks)
-    return DoctorReport(tuple(results), __version__, platform_info(facts),
-                        time.monotonic() - start)
+    return DoctorReport(tuple(results), __version__, platform_info(facts), time.monotonic() - start)

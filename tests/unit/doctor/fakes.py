@@ -9,7 +9,7 @@ from typing import Any
 
 from dlbox.doctor.facts import Facts
 from dlbox.engines.detect import EngineChoice
-from dlbox.engines.docker import BuildKitSupport, DockerEngine
+from dlbox.engines.docker import BuildKitSupport, DockerEngine, EngineInfo
 
 H100 = "NVIDIA H100 80GB HBM3, 81559 MiB, {driver}"
 
@@ -49,7 +49,7 @@ def fake_docker(
         '  "info --format {{.Architecture}}") echo x86_64; exit 0;;',
         '  "version --format {{.Server.Arch}}") echo amd64; exit 0;;',
         '  "image inspect --format {{.Id}}"*) echo sha256:feedface; exit 0;;',
-        '  *) exit 0;;',
+        "  *) exit 0;;",
         "esac",
     ]
     for mode, (rc, out, err) in (modes or {}).items():
@@ -64,14 +64,17 @@ def fake_docker(
     return write_exe(folder, "docker", "\n".join(lines) + "\n")
 
 
-def engine_choice(client: Path | str, mode: str = "env") -> EngineChoice:
+def engine_choice(
+    client: Path | str, mode: str = "env", info: EngineInfo | None = None
+) -> EngineChoice:
     engine = DockerEngine(
         str(client),
         BuildKitSupport(mode, f"{client} fake BuildKit {mode}"),
         client_version="20.10.24",
         server_version="20.10.24",
+        info=info,
     )
-    return EngineChoice(engine, "docker", f"docker daemon answers via {client}")
+    return EngineChoice(engine, "docker", f"{engine.title} answers via {client}")
 
 
 def no_engine(pref: str = "auto", explicit: str | None = None) -> EngineChoice:
@@ -94,6 +97,7 @@ def make_facts(tmp_path: Path, **changes: Any) -> Facts:
         "disk_usage": lambda path: (500 * 10**9, 100 * 10**9, 400 * 10**9),
         "http_get": lambda url, timeout, ca: 200,
         "memory_bytes": lambda: 32 * 1024**3,
+        "session_ports": lambda engine: {},
         "cwd": tmp_path,
     }
     base.update(changes)

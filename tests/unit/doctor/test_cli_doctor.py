@@ -7,17 +7,24 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from dlbox.cli import doctor_cmd
 from dlbox.cli.app import app
 from dlbox.doctor import CheckResult, DoctorReport
+from dlbox.usecases import doctor as doctor_case
 
 runner = CliRunner()
 
 
 def _report(*statuses: str) -> DoctorReport:
     checks = tuple(
-        CheckResult(f"c{i}", f"Check {i}", s, f"finding {i}", f"fix-{s}-{i}", 0.01,  # type: ignore[arg-type]
-                    {"n": i})
+        CheckResult(
+            f"c{i}",
+            f"Check {i}",
+            s,
+            f"finding {i}",
+            f"fix-{s}-{i}",
+            0.01,  # type: ignore[arg-type]
+            {"n": i},
+        )
         for i, s in enumerate(statuses)
     )
     return DoctorReport(checks, "0.1.0", {"system": "Linux"}, 0.05)
@@ -26,7 +33,7 @@ def _report(*statuses: str) -> DoctorReport:
 @pytest.fixture
 def report(monkeypatch: pytest.MonkeyPatch) -> list[DoctorReport]:
     holder: list[DoctorReport] = []
-    monkeypatch.setattr(doctor_cmd, "run_doctor", lambda facts: holder[0])
+    monkeypatch.setattr(doctor_case, "run_doctor", lambda facts: holder[0])
     return holder
 
 

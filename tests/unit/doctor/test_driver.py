@@ -8,7 +8,7 @@ import pytest
 
 from dlbox.doctor import cuda
 from dlbox.doctor.checks_gpu import check_driver, parse_query
-from dlbox.image.locks import load_lockset
+from dlbox.environment.lockset import load_lockset
 
 from .fakes import H100, fake_nvidia_smi, make_facts
 
@@ -61,8 +61,26 @@ def test_old_driver_fails_for_cuda_13(tmp_path: Path) -> None:
     assert found.status == "fail"
     assert "470.82.01" in found.finding and "too old" in found.finding
     assert ">= 580" in found.finding
-    assert "580 or newer" in found.fix
+    # No line runs on 470: the fix names the CUDA 12 line's minimum, and CUDA 13's.
+    assert "525.60.13 or newer (the CUDA 12 line; 580+ for CUDA 13)" in found.fix
     assert found.details["rule_source"] == cuda.RULE_SOURCE
+    assert found.details["cuda_line"]["line"] == "13"  # type: ignore[index]
+
+
+def test_550_driver_is_ok_on_the_cuda_12_line(tmp_path: Path) -> None:
+    found = check_driver(_facts(tmp_path, stdout=H100.format(driver="550.54.15")))
+    assert found.status == "ok", found
+    assert "CUDA 12 line (torch 2.10.0, CUDA 12.8" in found.finding
+    assert "meets CUDA 12.x needs an NVIDIA driver >= 525.60.13" in found.finding
+    assert found.details["cuda_line"]["line"] == "12"  # type: ignore[index]
+
+
+def test_forced_cuda_13_on_550_names_the_override(tmp_path: Path) -> None:
+    fake_nvidia_smi(tmp_path / "bin", stdout=H100.format(driver="550.54.15"))
+    facts = make_facts(tmp_path, flags={"cuda": "13"})
+    found = check_driver(facts)
+    assert found.status == "fail"
+    assert "drop --cuda 13" in found.fix and "flag --cuda" in found.fix
 
 
 def test_new_driver_is_ok(tmp_path: Path) -> None:

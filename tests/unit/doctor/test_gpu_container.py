@@ -9,7 +9,7 @@ from dlbox.doctor.checks_gpu import CDI_FIX, TOOLKIT_FIX, check_gpu_container
 from .fakes import H100, engine_choice, fake_docker, fake_nvidia_smi, make_facts
 
 NO_TOOLKIT = (
-    "docker: Error response from daemon: could not select device driver \"\" with "
+    'docker: Error response from daemon: could not select device driver "" with '
     "capabilities: [[gpu]]."
 )
 CDI_REFUSES = (
@@ -37,12 +37,19 @@ HOST_GPU = {"stdout": H100.format(driver="580.65.06")}
 
 
 def test_toolkit_missing(tmp_path: Path) -> None:
-    modes = {"gpus": (125, "", NO_TOOLKIT), "cdi": (125, "", NO_CDI_SPEC),
-             "runtime": (125, "", NO_RUNTIME)}
+    modes = {
+        "gpus": (125, "", NO_TOOLKIT),
+        "cdi": (125, "", NO_CDI_SPEC),
+        "runtime": (125, "", NO_RUNTIME),
+    }
     found = check_gpu_container(_facts(tmp_path, modes, HOST_GPU))
     assert found.status == "fail"
     assert found.finding.startswith("NVIDIA Container Toolkit missing: the host sees 1 GPU(s)")
-    assert found.fix == TOOLKIT_FIX
+    assert found.fix.startswith(TOOLKIT_FIX)
+    assert "sudo dlbox gpu cdi --write" in found.fix
+    assert found.fix.endswith(
+        "After a fix, `dlbox up --reprobe-gpus` (or `dlbox doctor`) probes again."
+    )
     by_mode = {m["mode"]: m for m in found.details["modes"]}  # type: ignore[attr-defined]
     assert set(by_mode) == {"gpus", "cdi", "runtime"}
     assert not any(m["ok"] for m in by_mode.values())
@@ -50,17 +57,24 @@ def test_toolkit_missing(tmp_path: Path) -> None:
 
 
 def test_cdi_mode_refuses_gpus_flag(tmp_path: Path) -> None:
-    modes = {"gpus": (125, "", CDI_REFUSES), "cdi": (125, "", NO_CDI_SPEC),
-             "runtime": (125, "", NO_RUNTIME)}
+    modes = {
+        "gpus": (125, "", CDI_REFUSES),
+        "cdi": (125, "", NO_CDI_SPEC),
+        "runtime": (125, "", NO_RUNTIME),
+    }
     found = check_gpu_container(_facts(tmp_path, modes, HOST_GPU))
     assert found.status == "fail"
     assert "CDI mode and refuses --gpus" in found.finding
-    assert found.fix == CDI_FIX and "nvidia-ctk cdi generate" in found.fix
+    assert found.fix.startswith(CDI_FIX) and "nvidia-ctk cdi generate" in found.fix
+    assert "--reprobe-gpus" in found.fix
 
 
 def test_cdi_mode_with_cdi_devices_working(tmp_path: Path) -> None:
-    modes = {"gpus": (125, "", CDI_REFUSES), "cdi": (0, LISTED, ""),
-             "runtime": (125, "", NO_RUNTIME)}
+    modes = {
+        "gpus": (125, "", CDI_REFUSES),
+        "cdi": (0, LISTED, ""),
+        "runtime": (125, "", NO_RUNTIME),
+    }
     found = check_gpu_container(_facts(tmp_path, modes, HOST_GPU))
     assert found.status == "ok"
     assert "Container Device Interface" in found.finding and "H100" in found.finding
@@ -68,8 +82,11 @@ def test_cdi_mode_with_cdi_devices_working(tmp_path: Path) -> None:
 
 
 def test_gpus_flag_works(tmp_path: Path) -> None:
-    modes = {"gpus": (0, LISTED + "\nGPU 1: NVIDIA H100 (UUID: GPU-5678)", ""),
-             "cdi": (125, "", NO_CDI_SPEC), "runtime": (0, LISTED, "")}
+    modes = {
+        "gpus": (0, LISTED + "\nGPU 1: NVIDIA H100 (UUID: GPU-5678)", ""),
+        "cdi": (125, "", NO_CDI_SPEC),
+        "runtime": (0, LISTED, ""),
+    }
     found = check_gpu_container(_facts(tmp_path, modes, HOST_GPU))
     assert found.status == "ok"
     assert found.details["mode"] == "gpus"
@@ -77,8 +94,11 @@ def test_gpus_flag_works(tmp_path: Path) -> None:
 
 
 def test_legacy_runtime_only(tmp_path: Path) -> None:
-    modes = {"gpus": (125, "", NO_TOOLKIT), "cdi": (125, "", NO_CDI_SPEC),
-             "runtime": (0, LISTED, "")}
+    modes = {
+        "gpus": (125, "", NO_TOOLKIT),
+        "cdi": (125, "", NO_CDI_SPEC),
+        "runtime": (0, LISTED, ""),
+    }
     found = check_gpu_container(_facts(tmp_path, modes, HOST_GPU))
     assert found.status == "ok" and found.details["mode"] == "runtime"
 
@@ -90,16 +110,22 @@ def test_containers_start_but_see_no_gpu(tmp_path: Path) -> None:
 
 
 def test_no_driver_means_none_found_warning(tmp_path: Path) -> None:
-    modes = {"gpus": (125, "", NO_TOOLKIT), "cdi": (125, "", NO_CDI_SPEC),
-             "runtime": (125, "", NO_RUNTIME)}
+    modes = {
+        "gpus": (125, "", NO_TOOLKIT),
+        "cdi": (125, "", NO_CDI_SPEC),
+        "runtime": (125, "", NO_RUNTIME),
+    }
     found = check_gpu_container(_facts(tmp_path, modes, None))
     assert found.status == "warn"
     assert found.finding.startswith("no GPU found")
 
 
 def test_driver_present_but_no_gpu_is_told_apart(tmp_path: Path) -> None:
-    modes = {"gpus": (125, "", NO_TOOLKIT), "cdi": (125, "", NO_CDI_SPEC),
-             "runtime": (125, "", NO_RUNTIME)}
+    modes = {
+        "gpus": (125, "", NO_TOOLKIT),
+        "cdi": (125, "", NO_CDI_SPEC),
+        "runtime": (125, "", NO_RUNTIME),
+    }
     found = check_gpu_container(
         _facts(tmp_path, modes, {"stdout": "No devices were found", "rc": 6})
     )

@@ -62,8 +62,9 @@ def test_folders_missing_parent_fails(tmp_path: Path) -> None:
 
 def test_folders_ok_and_creatable(tmp_path: Path) -> None:
     (tmp_path / "code").mkdir()
-    facts = make_facts(tmp_path, flags={"code_dir": str(tmp_path / "code"),
-                                        "data_dir": str(tmp_path / "data")})
+    facts = make_facts(
+        tmp_path, flags={"code_dir": str(tmp_path / "code"), "data_dir": str(tmp_path / "data")}
+    )
     found = check_folders(facts)
     assert found.status == "ok" and "will create data_dir" in found.finding
 
@@ -81,9 +82,16 @@ def test_platform_notes(tmp_path: Path) -> None:
     assert check_platform(make_facts(tmp_path)).status == "ok"
     mac = check_platform(make_facts(tmp_path, system="Darwin", machine="arm64"))
     assert mac.status == "warn" and "--engine local" in mac.fix and "no GPU" in mac.finding
-    wsl = check_platform(make_facts(
-        tmp_path, read_text=lambda p: "Linux version 5.15.153.1-microsoft-standard-WSL2"
-        if str(p) == "/proc/version" else None))
+    wsl = check_platform(
+        make_facts(
+            tmp_path,
+            read_text=lambda p: (
+                "Linux version 5.15.153.1-microsoft-standard-WSL2"
+                if str(p) == "/proc/version"
+                else None
+            ),
+        )
+    )
     assert wsl.details["wsl"] is True and "Docker Desktop" in wsl.finding
     odd = check_platform(make_facts(tmp_path, machine="riscv64"))
     assert odd.status == "fail"

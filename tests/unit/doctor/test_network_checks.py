@@ -19,8 +19,11 @@ def test_redact_proxy_credentials() -> None:
 
 def test_proxy_values_never_show_secrets(tmp_path: Path) -> None:
     facts = make_facts(tmp_path)
-    env = {**facts.environ, "HTTPS_PROXY": "http://alice:s3cret@proxy.corp:3128",
-           "no_proxy": "localhost,127.0.0.1"}
+    env = {
+        **facts.environ,
+        "HTTPS_PROXY": "http://alice:s3cret@proxy.corp:3128",
+        "no_proxy": "localhost,127.0.0.1",
+    }
     found = check_proxy(facts.with_changes(environ=env))
     assert found.status == "ok"
     assert "s3cret" not in json.dumps(found.details) + found.finding
@@ -36,12 +39,18 @@ def test_proxy_without_no_proxy_warns(tmp_path: Path) -> None:
 def test_ca_bundle_goes_to_builds_as_a_secret(tmp_path: Path) -> None:
     pem = tmp_path / "ca.pem"
     pem.write_text("-----BEGIN CERTIFICATE-----\n")
-    facts = make_facts(tmp_path, flags={"ca_bundle": str(pem)},
-                       choose_engine=lambda p, e: engine_choice("/bin/false"))
+    facts = make_facts(
+        tmp_path,
+        flags={"ca_bundle": str(pem)},
+        choose_engine=lambda p, e: engine_choice("/bin/false"),
+    )
     found = check_ca_bundle(facts)
     assert found.status == "ok" and "BuildKit secret" in found.finding
-    no_bk = make_facts(tmp_path, flags={"ca_bundle": str(pem)},
-                       choose_engine=lambda p, e: engine_choice("/bin/false", mode="none"))
+    no_bk = make_facts(
+        tmp_path,
+        flags={"ca_bundle": str(pem)},
+        choose_engine=lambda p, e: engine_choice("/bin/false", mode="none"),
+    )
     assert check_ca_bundle(no_bk).status == "warn"
 
 

@@ -62,3 +62,15 @@ def test_other_program_is_named_with_its_pid(tmp_path: Path) -> None:
     assert isinstance(nxt, int) and nxt > port
     assert f"`up` would move to port {nxt}" in found.finding
     assert "dlbox config set port" in found.fix
+
+
+def test_dlbox_own_session_is_not_a_stranger(tmp_path: Path, fake_jupyter: int) -> None:
+    """`dlbox doctor` while `dlbox up` runs: the port is held by dlbox's own Jupyter."""
+    ports = {fake_jupyter: "dlbox-code-1a2b3c4d", fake_jupyter + 1: "other"}
+    facts = make_facts(tmp_path, flags={"port": fake_jupyter}, session_ports=lambda e: ports)
+    found = check_port(facts)
+    assert found.status == "ok"
+    assert found.finding == f"port {fake_jupyter} is used by your dlbox session dlbox-code-1a2b3c4d"
+    assert "masks" not in found.finding
+    elsewhere = make_facts(tmp_path, flags={"port": fake_jupyter}, session_ports=lambda e: {1: "x"})
+    assert check_port(elsewhere).status == "warn"

@@ -40,8 +40,11 @@ def test_checks_run_concurrently_in_order(tmp_path: Path) -> None:
 def test_a_crash_becomes_a_failure_with_the_reason(tmp_path: Path) -> None:
     results = run_checks(
         make_facts(tmp_path),
-        [Check("boom", "Boom", _raises), Check("err", "Err", _dlbox_error),
-         Check("fine", "Fine", _sleeper(0))],
+        [
+            Check("boom", "Boom", _raises),
+            Check("err", "Err", _dlbox_error),
+            Check("fine", "Fine", _sleeper(0)),
+        ],
     )
     boom, err, fine = results
     assert boom.status == "fail" and "ValueError: boom" in boom.finding
@@ -65,8 +68,11 @@ def test_a_timeout_becomes_a_failure(tmp_path: Path) -> None:
 def test_report_summary_and_exit_semantics(tmp_path: Path) -> None:
     report = run_doctor(
         make_facts(tmp_path),
-        [Check("a", "A", _sleeper(0)), Check("b", "B", _sleeper(0, "warn")),
-         Check("c", "C", _raises)],
+        [
+            Check("a", "A", _sleeper(0)),
+            Check("b", "B", _sleeper(0, "warn")),
+            Check("c", "C", _raises),
+        ],
     )
     assert report.failed and report.overall == "fail"
     summary = report.summary()

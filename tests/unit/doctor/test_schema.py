@@ -56,7 +56,11 @@ def test_every_result_is_well_formed(tmp_path: Path) -> None:
 
 def test_no_secrets_in_the_document(tmp_path: Path) -> None:
     facts = make_facts(tmp_path)
-    env = {**facts.environ, "HTTPS_PROXY": "http://u:pw-s3cret@proxy:8080",
-           "JUPYTER_TOKEN": "tok-s3cret", "NO_PROXY": "localhost"}
+    env = {
+        **facts.environ,
+        "HTTPS_PROXY": "http://u:pw-s3cret@proxy:8080",
+        "JUPYTER_TOKEN": "tok-s3cret",
+        "NO_PROXY": "localhost",
+    }
     text = json.dumps(run_doctor(facts.with_changes(environ=env)).to_dict())
     assert "s3cret" not in text
