@@ -1,4 +1,4 @@
-from dlbox.cli.app import main
+from dlbox.cli.entry import main
 
 if __name__ == "__main__":
     main()

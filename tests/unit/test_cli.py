@@ -72,9 +72,10 @@ def test_build_error_shows_relevant_lines_log_and_fix() -> None:
 @pytest.mark.parametrize(
     ("args", "says"),
     [
-        (["up", "--gpus", "banana"], "--gpus 'banana' is not understood"),
-        (["up", "--shm-size", "lots"], "shm_size"),
-        (["up", "--port", "70000"], "out of range"),
+        (["up", "--gpus", "banana"], "'gpus' in flag --gpus: expected auto, all, none"),
+        (["up", "--shm-size", "lots"], "'shm_size' in flag --shm-size"),
+        (["up", "--port", "70000"], "expected a port number from 1 to 65535"),
+        (["up", "--host", "bad host"], "'host' in flag --host: expected an IP address"),
         (["up", "--ipc", "weird"], "--ipc weird"),
         (["build", "--ca-bundle", "/nonexistent.pem"], "--ca-bundle"),
         (["build", "--push", "UPPER/bad ref"], "is not an image reference"),

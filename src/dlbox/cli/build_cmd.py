@@ -7,28 +7,10 @@ from pathlib import Path
 import typer
 
 from dlbox.cli import console
-from dlbox.cli.common import JSON_HELP, container_engine, guarded, settings
-from dlbox.cli.progress import ensure_with_progress
-from dlbox.config import Settings
-from dlbox.extend.project import lock_state
-from dlbox.extend.push import check_ref, push_image
-from dlbox.image.build import BuildOptions, BuildResult
-from dlbox.image.lock import lock_environment
-from dlbox.image.options import build_options
-
-
-def run_build(options: BuildOptions, cfg: Settings, quiet: bool = False) -> BuildResult:
-    """Ensure the image, with a live one-line status of the current build step."""
-    engine = container_engine(cfg).engine
-    assert engine is not None
-    return ensure_with_progress(engine, options, quiet)
-
-
-def _push(cfg: Settings, tag: str, ref: str) -> str:
-    """`--push REF`: tag the built image as REF and push it (dlbox.extend.push)."""
-    engine = container_engine(cfg).engine
-    assert engine is not None
-    return push_image(engine, tag, ref).ref
+from dlbox.cli.common import JSON_HELP, guarded, settings
+from dlbox.cli.progress import ConsoleReporter
+from dlbox.usecases.build import ImageRequest, build_image, relock
+from dlbox.usecases.reporting import SILENT
 
 
 def register(app: typer.Typer) -> None:
@@ -44,12 +26,19 @@ def register(app: typer.Typer) -> None:
             None, "--network", help="Build network mode (default from config: host)."
         ),
         engine: str | None = typer.Option(None, "--engine", help="auto, docker or podman."),
+        cuda: str | None = typer.Option(
+            None,
+            "--cuda",
+            help="CUDA line: 12 (drivers 525-579) or 13 (580+); default: from the driver.",
+        ),
         push: str | None = typer.Option(
             None, "--push", metavar="REF", help="Then tag the image as REF and push it."
         ),
         as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
     ) -> None:
-        """Build the locked fast.ai environment image (a no-op when it already exists)."""
+        """Build the environment image (a no-op when it exists).
+
+        A maintainer command: `dlbox up` builds the image when it needs one."""
 
         def body() -> None:
             cfg = settings(
@@ -58,17 +47,19 @@ def register(app: typer.Typer) -> None:
                     "base_image": base_image,
                     "build_network": network,
                     "engine": engine,
+                    "cuda": cuda,
                 }
             )
-            if push:
-                check_ref(push)  # a bad reference fails now, not after a long build
-            if (note := lock_state(cfg)) and not as_json:
-                console.warn(note)
-            result = run_build(build_options(cfg, rebuild=rebuild, no_cache=no_cache), cfg, as_json)
-            pushed = _push(cfg, result.tag, push) if push else None
+            request = ImageRequest(rebuild=rebuild, no_cache=no_cache, push=push)
+            outcome = build_image(cfg, request, SILENT if as_json else ConsoleReporter())
+            result, line = outcome.result, outcome.cuda
             if as_json:
-                console.print_json({"ok": True, **result.to_dict(), "pushed": pushed})
-            elif result.built:
+                console.print_result(outcome)
+                return
+            console.info(f"cuda: {line.reason}")
+            if line.warning:
+                console.warn(line.warning)
+            if result.built:
                 console.success(
                     f"built {result.tag} in {result.seconds:.0f} s (log: {result.log_path})"
                 )
@@ -76,27 +67,38 @@ def register(app: typer.Typer) -> None:
                 console.success(
                     f"{result.tag} is up to date: nothing to build (use --rebuild to force)"
                 )
-            if pushed and not as_json:
-                console.success(f"pushed {result.tag} as {pushed}")
+            if outcome.pushed:
+                console.success(f"pushed {result.tag} as {outcome.pushed}")
 
         guarded(body, as_json)
 
     @app.command()
     def lock(
+        out: Path | None = typer.Option(
+            None,
+            "--out",
+            metavar="DIR",
+            help="Write the lock files here (default: dlbox's source tree, when run from one).",
+        ),
         as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
     ) -> None:
-        """Re-resolve the environment with uv into the per-architecture lock files."""
+        """Re-resolve the lock files of both CUDA lines with uv.
+
+        A maintainer command: writes the per-architecture lock files the images are built from,
+        into dlbox's source tree (or --out DIR); never into an installed package."""
 
         def body() -> None:
-            result = lock_environment()
+            result = relock(out)
             if as_json:
-                console.print_json({"ok": True, **result.to_dict()})
+                console.print_result(result)
                 return
-            for plat, pins in result.pins.items():
-                console.success(
-                    f"{plat}: {len(pins)} packages (fastai {pins.get('fastai')}, "
-                    f"torch {pins.get('torch')}) -> {result.out_dir / plat}"
-                )
+            for line, platforms in result.lines.items():
+                for plat, pins in platforms.items():
+                    console.success(
+                        f"CUDA {line} line, {plat}: {len(pins)} packages (fastai "
+                        f"{pins.get('fastai')}, torch {pins.get('torch')}) -> "
+                        f"{result.line_dirs[line] / plat}"
+                    )
             for note in result.notes:
                 console.info(note)
 

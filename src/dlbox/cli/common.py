@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import NoReturn, TypeVar
+from typing import Annotated, NoReturn, TypeVar
 
 import typer
 
 from dlbox.cli import console
 from dlbox.config import Settings, load_settings
-from dlbox.engines.base import Engine
-from dlbox.engines.detect import EngineChoice, select_engine
-from dlbox.engines.local import LocalEngine
-from dlbox.errors import DlboxError, EngineUnavailable
+from dlbox.errors import READ_ONLY_ERRNOS, DlboxError, not_writable
 
 T = TypeVar("T")
 
+FOLDERS_FIX = (
+    "point dlbox at folders you can write (--code-dir, --data-dir, or DLBOX_STATE_DIR for its "
+    "own state)"
+)
 JSON_HELP = "Print a machine-readable JSON document instead of text."
+JsonFlag = Annotated[bool, typer.Option("--json", help=JSON_HELP)]  # `as_json: JsonFlag = False`
 
 
 def fail(exc: DlboxError, as_json: bool = False) -> NoReturn:
@@ -30,6 +32,16 @@ def guarded(body: Callable[[], T], as_json: bool = False) -> T:
         return body()
     except DlboxError as exc:
         fail(exc, as_json)
+    except OSError as exc:  # the last line of defence: a message naming the file, not a traceback
+        if exc.errno in READ_ONLY_ERRNOS:
+            fail(not_writable(exc, FOLDERS_FIX), as_json)
+        where = f" at {exc.filename}" if exc.filename else ""
+        fail(
+            DlboxError(
+                f"{exc.strerror or exc}{where}.", FOLDERS_FIX[0].upper() + FOLDERS_FIX[1:] + "."
+            ),
+            as_json,
+        )
     except KeyboardInterrupt:
         console.err.print("interrupted")
         raise typer.Exit(130) from None
@@ -37,22 +49,3 @@ def guarded(body: Callable[[], T], as_json: bool = False) -> T:
 
 def settings(flags: Mapping[str, object] | None = None) -> Settings:
     return load_settings(flags)
-
-
-def container_engine(cfg: Settings) -> EngineChoice:
-    """The engine the settings ask for; the local engine is not a container engine."""
-    choice = select_engine(cfg["engine"], cfg["docker_client"] or None)
-    if choice.engine is None:
-        raise EngineUnavailable(
-            f"This command needs a container engine, and none is usable: {choice.reason}.",
-            "Start Docker (or Podman), or check `dlbox doctor` for what is missing.",
-        )
-    return choice
-
-
-def environment_engine(cfg: Settings) -> tuple[Engine, EngineChoice]:
-    """The engine `up`, `run`, `ps`, `logs`, `stop` and `shell` use: a container engine when one
-    answers (or is asked for), else the local engine (a venv and host processes)."""
-    choice = select_engine(cfg["engine"], cfg["docker_client"] or None)
-    engine: Engine = choice.engine if choice.engine is not None else LocalEngine()
-    return engine, choice

@@ -8,21 +8,15 @@ from pathlib import Path
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from dlbox.cli import console
 from dlbox.cli.common import JSON_HELP, guarded, settings
-from dlbox.config.edit import validate_folders
-from dlbox.course.repos import (
-    CourseEntry,
-    CourseResult,
-    get_course,
-    list_courses,
-    resolve_course,
-    update_course,
-    update_targets,
-)
-from dlbox.errors import DlboxError
+from dlbox.cli.course_view import course_lines, footer_lines
+from dlbox.cli.progress import ConsoleReporter
+from dlbox.course.repos import CourseResult
+from dlbox.redact import without_userinfo
+from dlbox.usecases import course as course_case
+from dlbox.usecases.reporting import OnLine
 
 
 @contextmanager
@@ -39,50 +33,55 @@ def git_progress(label: str, quiet: bool) -> Iterator[Callable[[str], None]]:
         yield on_line
 
 
-def courses_table(entries: list[CourseEntry]) -> Table:
-    table = Table(title="course repos", title_justify="left")
-    table.add_column("name", style="bold")
-    table.add_column("source")
-    table.add_column("opens in")
-    table.add_column("state")
-    for entry in entries:
-        name = entry.repo.name + (" [green](configured)[/green]" if entry.configured else "")
-        state = f"cloned at {entry.path}" if entry.cloned else "[dim]not cloned[/dim]"
-        table.add_row(name, escape(entry.repo.url), escape(entry.repo.open_in or "."), state)
-    return table
+class _GitReporter(ConsoleReporter):
+    @contextmanager
+    def working(self, label: str) -> Iterator[OnLine]:
+        with git_progress(label, self.quiet) as on_line:
+            yield on_line
 
 
 def report(result: CourseResult) -> None:
-    verb = {"cloned": "cloned", "present": "already cloned (reused as it is)",
-            "updated": "updated", "unchanged": "already up to date"}.get(result.action,
-                                                                        result.action)
+    verb = {
+        "cloned": "cloned",
+        "present": "already cloned (reused as it is)",
+        "updated": "updated",
+        "unchanged": "already up to date",
+    }.get(result.action, result.action)
     where = f" at {result.path}" if result.path else ""
-    console.success(f"{escape(result.name)}: {verb}{escape(where)}"
-                    + (f" ({result.head})" if result.head else ""))
+    console.success(
+        f"{escape(result.name)}: {verb}{escape(where)}"
+        + (f" ({result.head})" if result.head else "")
+    )
     if result.local_changes:
-        console.info(f"  {len(result.local_changes)} local change(s) kept: "
-                     + escape(", ".join(c.strip() for c in result.local_changes[:5])))
+        console.info(
+            f"  {len(result.local_changes)} local change(s) kept: "
+            + escape(", ".join(c.strip() for c in result.local_changes[:5]))
+        )
     if result.warning:
         console.warn(escape(result.warning))
     console.info(f"  Jupyter opens in {escape(str(result.notebook_dir))}")
 
 
 def register(app: typer.Typer) -> None:
-    course_app = typer.Typer(help="Get and update course notebooks (git repos) in the code "
-                             "folder.", no_args_is_help=True)
+    course_app = typer.Typer(
+        help="Get and update course notebooks (git repos) in the code folder.", no_args_is_help=True
+    )
     app.add_typer(course_app, name="course")
 
     @course_app.command("list")
     def list_(as_json: bool = typer.Option(False, "--json", help=JSON_HELP)) -> None:
-        """The known courses (and any other clone in the code folder), and which are cloned."""
+        """Known courses and other clones in the code folder, cloned or not."""
 
         def body() -> None:
-            entries = list_courses(settings())
+            cfg = settings()
+            entries = course_case.listing(cfg)
             if as_json:
-                console.print_json({"ok": True, "courses": [e.to_dict() for e in entries]})
+                console.print_result(courses=[e.to_dict() for e in entries])
                 return
-            console.out.print(courses_table(entries))
-            console.info("Clone one with `dlbox course get NAME` (or a git URL).")
+            for line in course_lines(entries):
+                console.out.print(line, markup=False)
+            for line in footer_lines(entries, Path(cfg["code_dir"])):
+                console.info(escape(line))
 
         guarded(body, as_json)
 
@@ -91,55 +90,48 @@ def register(app: typer.Typer) -> None:
         name: str = typer.Argument(..., help="Course name (see `dlbox course list`) or git URL."),
         as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
     ) -> None:
-        """Clone a course repo into the code folder (shallow); an existing clone is reused."""
+        """Clone a course repo into the code folder; an existing one is reused.
+
+        The clone is shallow (the latest commit only)."""
 
         def body() -> None:
             cfg = settings()
-            repo = resolve_course(name)
-            validate_folders(cfg)
-            with git_progress(f"cloning {repo.name}", as_json) as on_line:
-                result = get_course(repo, Path(cfg["code_dir"]), on_line)
+            result = course_case.get(cfg, name, _GitReporter(quiet=as_json))
             if as_json:
-                console.print_json({"ok": True, **result.to_dict()})
+                console.print_result(result)
                 return
             report(result)
             if str(cfg["course"]).strip() != name.strip():
-                console.info(f"Make it the course `dlbox up` opens: "
-                             f"`dlbox config set course {escape(name)}`")
+                plain = escape(without_userinfo(name.strip()))
+                console.info(
+                    f"Make it the course `dlbox up` opens: `dlbox config set course {plain}`"
+                )
 
         guarded(body, as_json)
 
     @course_app.command("update")
     def update(
-        name: str | None = typer.Argument(None, help="Course to update (default: the configured "
-                                          "course, else every clone in the code folder)."),
+        name: str | None = typer.Argument(
+            None,
+            help="Course to update (default: the configured "
+            "course, else every clone in the code folder).",
+        ),
         as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
     ) -> None:
-        """Fast-forward course clones (`git pull --ff-only`); refuses when you changed files."""
+        """Fast-forward course clones; refuses when you changed files.
+
+        Runs `git pull --ff-only` in each clone."""
 
         def body() -> None:
-            cfg = settings()
-            targets = update_targets(cfg, name)
-            results: list[CourseResult] = []
-            errors: list[DlboxError] = []
-            for repo in targets:
-                try:
-                    with git_progress(f"updating {repo.name}", as_json) as on_line:
-                        results.append(update_course(repo, Path(cfg["code_dir"]), on_line))
-                except DlboxError as exc:
-                    if len(targets) == 1:
-                        raise
-                    errors.append(exc)
+            outcome = course_case.update(settings(), name, _GitReporter(quiet=as_json))
             if as_json:
-                console.print_json({"ok": not errors, "courses": [r.to_dict() for r in results],
-                                    "errors": [e.to_dict() for e in errors]})
+                console.print_result(outcome, ok=outcome.ok)
             else:
-                for result in results:
+                for result in outcome.courses:
                     report(result)
-                for problem in errors:
+                for problem in outcome.errors:
                     console.error(problem)
-            if errors:
+            if not outcome.ok:
                 raise typer.Exit(1)
 
         guarded(body, as_json)
-
