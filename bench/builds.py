@@ -13,7 +13,8 @@ from pathlib import Path
 
 from bench.harness import TINY_LOCKS, Bench, Row
 from dlbox.image.build import resolve_spec
-from dlbox.image.spec import EnvSpec, build_context
+from dlbox.image.context import build_context
+from dlbox.image.spec import EnvSpec
 
 FULL_PACKAGES = "fastai jupyterlab ipywidgets"
 TINY_PACKAGES = "six idna"

@@ -52,7 +52,7 @@ class Bench:
 
     @classmethod
     def create(cls, quick: bool) -> Bench:
-        engine = select_engine("docker").engine
+        engine = select_engine("docker").container
         if not isinstance(engine, DockerEngine):
             raise SystemExit("bench: needs a Docker engine with BuildKit")
         return cls(quick=quick, engine=engine, ca=detect_ca_bundle())
@@ -140,6 +140,8 @@ def fmt(value: float | None, unit: str) -> str:
         return f"{value:.2f} GB"
     if unit == "MB/s":
         return f"{value:.0f} MB/s"
+    if unit == "ms":
+        return f"{value:.0f} ms"
     return f"{value:.1f} s"
 
 
