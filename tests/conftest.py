@@ -44,8 +44,8 @@ def docker_engine() -> DockerEngine:
     except DlboxError as exc:
         need(f"no usable Docker engine: {exc.message}")
         raise
-    assert choice.engine is not None
-    return choice.engine
+    assert choice.container is not None
+    return choice.container
 
 
 @pytest.fixture(scope="session")
@@ -55,7 +55,7 @@ def fastai_image(docker_engine: DockerEngine) -> Iterator[str]:
     from dlbox.image.ca import detect_ca_bundle
 
     state = os.environ.get("DLBOX_STATE_DIR")
-    os.environ.setdefault("DLBOX_STATE_DIR", "/tmp/dlbox-test-state")
+    os.environ.setdefault("DLBOX_STATE_DIR", f"/tmp/dlbox-test-state-{os.getuid()}")
     try:
         result = ensure_image(docker_engine, BuildOptions(ca=detect_ca_bundle()))
     finally:

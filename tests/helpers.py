@@ -77,8 +77,8 @@ def docker_client() -> str:
     from dlbox.engines.detect import select_engine
 
     choice = select_engine("docker")
-    assert choice.engine is not None
-    return choice.engine.client
+    assert choice.container is not None
+    return choice.container.client
 
 
 def docker(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
@@ -108,12 +108,22 @@ class _FakeJupyterHandler(http.server.BaseHTTPRequestHandler):
 
 
 @contextlib.contextmanager
-def fake_jupyter_server() -> Iterator[int]:
-    """A fake host Jupyter on a free loopback port; yields the port."""
-    server = http.server.HTTPServer(("127.0.0.1", 0), _FakeJupyterHandler)
+def loopback_server(
+    handler: type[http.server.BaseHTTPRequestHandler], *, threaded: bool = False
+) -> Iterator[int]:
+    """HANDLER served on a free 127.0.0.1 port in a thread; yields the port, stops it after."""
+    kind = http.server.ThreadingHTTPServer if threaded else http.server.HTTPServer
+    server = kind(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         yield int(server.server_address[1])
     finally:
         server.shutdown()
         server.server_close()
+
+
+@contextlib.contextmanager
+def fake_jupyter_server() -> Iterator[int]:
+    """A fake host Jupyter on a free loopback port; yields the port."""
+    with loopback_server(_FakeJupyterHandler) as port:
+        yield port
