@@ -6,7 +6,6 @@ import contextlib
 import http.server
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -58,17 +57,12 @@ def http_status(url: str, token: str | None = None) -> int:
 
 
 def free_port_block(count: int = 3, start: int = 18800) -> int:
-    """A port p such that p..p+count-1 are free right now."""
+    """A port p such that p..p+count-1 are free right now, by dlbox's own rule (nothing holds it
+    and no NAT rule on this host redirects it)."""
+    from dlbox.launch.ports import port_status
+
     for base in range(start, start + 1000, count):
-        ok = True
-        for port in range(base, base + count):
-            with socket.socket() as s:
-                try:
-                    s.bind(("127.0.0.1", port))
-                except OSError:
-                    ok = False
-                    break
-        if ok:
+        if all(port_status("127.0.0.1", port).free for port in range(base, base + count)):
             return base
     raise RuntimeError("no free port block")
 

@@ -267,9 +267,10 @@ def check_port(facts: Facts) -> Finding:
             "port: `dlbox config set port 8890`.",
             details,
         )
+    what = status.detail if status.detail.startswith("redirected") else "in use by another program"
     return Finding(
         "warn",
-        f"port {port} on {host} is in use by another program{by}{moves}",
+        f"port {port} on {host} is {what}{by}{moves}",
         f"Stop what holds it, or choose another port: `dlbox config set port {nxt or 8890}`.",
         details,
     )

@@ -67,7 +67,8 @@ def wait_ready(
         if time.monotonic() - start > timeout:
             raise DlboxError(
                 f"Jupyter did not answer on port {port} within {timeout:.0f} s.",
-                "Check `dlbox logs`; raise the limit with `dlbox config set health_timeout 600` "
-                "on slow disks.",
+                "Check `dlbox logs`: if Jupyter started, something redirects the port (`dlbox "
+                "doctor` checks it; docs/troubleshooting.md); on slow disks raise the limit with "
+                "`dlbox config set health_timeout 600`.",
             )
         time.sleep(POLL_SECONDS)

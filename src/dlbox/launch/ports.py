@@ -85,9 +85,39 @@ def jupyter_answers(port: int, timeout: float = 1.0) -> str | None:
     return "TornadoServer" if "tornado" in server.lower() else None
 
 
+REDIRECT_PROBE_SECONDS = 0.3
+REDIRECTED = (
+    "redirected by a NAT rule on this host ({how}), so the container would never be reached; "
+    "a Podman container that was not cleaned up leaves such rules (`sudo podman ps -a`, "
+    "`sudo iptables -t nat -S | grep {port}`)"
+)
+
+
+def redirection(host: str, port: int, timeout: float = REDIRECT_PROBE_SECONDS) -> str | None:
+    """Nothing listens on host:port (we could bind it), so connecting there must be refused. If a
+    connection is accepted or hangs instead, a NAT rule sends the port elsewhere: Docker would
+    publish it and Jupyter would never answer. Returns why, or None when the port is really free."""
+    probe = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)
+    family = socket.AF_INET6 if ":" in probe else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.settimeout(timeout)
+        try:
+            sock.connect((probe, port))
+        except ConnectionRefusedError:
+            return None
+        except TimeoutError:
+            how = "connections to it hang"
+        except OSError as exc:
+            how = f"connections to it fail: {exc.strerror or exc}"
+        else:
+            how = "something answers though nothing here listens on it"
+    return REDIRECTED.format(how=how, port=port)
+
+
 def port_status(host: str, port: int) -> PortStatus:
     if is_free(host, port):
-        return PortStatus(port, True)
+        why = redirection(host, port)
+        return PortStatus(port, True) if why is None else PortStatus(port, False, detail=why)
     jup = jupyter_answers(port)
     return PortStatus(port, False, jupyter=jup is not None, detail=jup or "")
 

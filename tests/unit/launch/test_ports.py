@@ -141,3 +141,17 @@ def test_the_health_check_reaches_a_server_on_ipv6_loopback() -> None:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_a_port_that_never_answers_times_out_naming_logs_doctor_and_the_limit() -> None:
+    """Before: only `dlbox logs` and the limit, though a redirected port (a NAT rule) is the
+    usual cause when Jupyter started: the message now sends users to doctor, which checks it."""
+    from dlbox.errors import DlboxError
+    from dlbox.launch.health import wait_ready
+
+    with pytest.raises(DlboxError) as err:
+        wait_ready(free_port(), "t", timeout=0.3, alive=lambda: True, describe_death=str)
+    text = f"{err.value.message}\n{err.value.hint}"
+    assert "did not answer on port" in text and "within 0 s" in text
+    assert "`dlbox logs`" in text and "`dlbox doctor`" in text
+    assert "`dlbox config set health_timeout 600`" in text
