@@ -25,6 +25,7 @@ import urllib.request
 from pathlib import Path
 
 from bench.harness import Row, table
+from dlbox.secretfile import write_secret
 
 TIMEOUT = 300.0
 LOOPBACK = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -94,9 +95,7 @@ def bare_docker_run(image: str, work: Path) -> float:
     """The same image started by hand, with the same user, init, shm, host network and a token
     (from an env file, never argv), polled the same way."""
     port, token = free_port(), secrets.token_hex(16)
-    env_file = work / "bare.env"
-    env_file.write_text(f"JUPYTER_TOKEN={token}\n")
-    env_file.chmod(0o600)
+    env_file = write_secret(work / "secrets" / "bare.env", f"JUPYTER_TOKEN={token}\n")
     name = f"dlbox-bench-bare-{os.getpid()}"
     start = time.perf_counter()
     subprocess.run(
@@ -114,10 +113,7 @@ def bare_docker_run(image: str, work: Path) -> float:
 def bench_service(work: Path) -> tuple[Path, Path]:
     """hub_extra_config adding the benchmark's own service, the one allowed to mint a user's
     token (dlbox's service has no `tokens` scope); its token in a 0600 file."""
-    token = work / "bench_token"
-    fd = os.open(token, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-    with os.fdopen(fd, "w") as out:
-        out.write(secrets.token_hex(32))
+    token = write_secret(work / "secrets" / "bench_token", secrets.token_hex(32))
     extra = work / "extra_config.py"
     extra.write_text(
         "c.JupyterHub.services.append(\n"

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from dlbox.hub.api import HubApi, HubApiError
+from dlbox.secretfile import write_secret
 from tests.conftest import need
 from tests.helpers import dlbox, docker_client, free_port_block, http_status
 from tests.hub_kernel import api, run_cell
@@ -93,10 +94,7 @@ class Hub:
 def hub_with_tester(folder: Path) -> tuple[Path, Path]:
     """A hub_extra_config adding the test's own service and role (scope `tokens`), its token in
     a 0600 file; dlbox's service keeps least privilege."""
-    token = folder / "tester_token"
-    fd = os.open(token, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-    with os.fdopen(fd, "w") as out:
-        out.write(secrets.token_hex(32))
+    token = write_secret(folder / "secrets" / "tester_token", secrets.token_hex(32))
     extra = folder / "extra_config.py"
     extra.write_text(
         f"c.JupyterHub.services.append(\n"
