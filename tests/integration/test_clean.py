@@ -107,6 +107,7 @@ def test_clean_finds_caches_and_old_venvs_never_code_or_data(
         "DLBOX_CODE_DIR": str(code),
         "DLBOX_DATA_DIR": str(data),
         "DLBOX_VENVS_DIR": str(venvs),
+        "DLBOX_CACHE_DIR": str(tmp_path / "cache"),  # never the user's real build cache
     }
     listed = dlbox("clean", "--json", "--only", "venv", "--only", "cache", env=env)
     assert listed.code == 0, listed.output
@@ -120,3 +121,35 @@ def test_clean_finds_caches_and_old_venvs_never_code_or_data(
     assert not (venvs / "0123456789abcdef").exists()
     assert not (state / "logs" / "build-old.log").exists()
     assert (code / "notebook.ipynb").exists() and (data / "notebook.ipynb").exists()
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="rootless Podman's build cache: a user's own")
+def test_clean_removes_a_rootless_podman_build_cache_with_subordinate_owned_files(
+    tmp_path: Path,
+) -> None:
+    """Before: "could not remove .../buildah-tmp-UID: Permission denied" and exit 1, since apt's
+    cache mount in a rootless build leaves files of a subordinate uid that the user cannot
+    delete. Real rootless Podman makes such files here."""
+    cache = tmp_path / "cache"
+    buildah = cache / f"buildah-tmp-{os.getuid()}" / "buildah-cache" / "apt" / "partial"
+    made = subprocess.run(
+        ["podman", "unshare", "sh", "-c",
+         f"mkdir -p {buildah} && echo x > {buildah}/f.deb && chown -R 100:100 {buildah}"],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    assert buildah.stat().st_uid != os.getuid()  # a subordinate id owns it, as after a build
+    env = {
+        "DLBOX_CODE_DIR": str(tmp_path / "code"),
+        "DLBOX_DATA_DIR": str(tmp_path / "data"),
+        "DLBOX_CACHE_DIR": str(cache),
+    }
+    listed = dlbox("clean", "--json", "--only", "cache", env=env)
+    assert listed.code == 0, listed.output
+    whats = [i["what"] for i in json.loads(listed.stdout)["items"]]
+    assert str(cache / f"buildah-tmp-{os.getuid()}") in whats
+
+    removed = dlbox("clean", "--yes", "--only", "cache", env=env)
+    assert removed.code == 0, removed.output
+    assert "could not remove" not in removed.output
+    assert not (cache / f"buildah-tmp-{os.getuid()}").exists()

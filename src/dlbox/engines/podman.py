@@ -13,14 +13,15 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 from collections.abc import Mapping
 from pathlib import Path
 
-from dlbox import paths
+from dlbox import paths, process
 from dlbox.engines.base import BuildRequest, ContainerSpec, ImageInfo, UserMapping
 from dlbox.engines.docker import BuildKitSupport, DockerEngine, EngineInfo
 from dlbox.engines.docker_api import ApiUnavailable, DockerApi
-from dlbox.errors import EngineUnavailable
+from dlbox.errors import DlboxError, EngineUnavailable, ProcessError
 from dlbox.gpu.cdi import ENGINE_DIRS, spec_files, user_dir
 
 LOCAL_PREFIX = "localhost/"
@@ -222,6 +223,37 @@ def buildah_tmp() -> Path:
     """This user's TMPDIR for `podman build`: its buildah-cache (apt and uv cache mounts) lives
     there, so it persists between builds. Rootless, files in it belong to subordinate ids: remove
     it with `podman unshare rm -rf PATH`."""
-    path = paths.cache_dir() / f"buildah-tmp-{os.getuid()}"
+    path = buildah_tmp_path()
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def buildah_tmp_path() -> Path:
+    """Where buildah_tmp() is (it may not exist)."""
+    return paths.cache_dir() / f"buildah-tmp-{os.getuid()}"
+
+
+def remove_buildah_tmp(path: Path) -> None:
+    """Remove a buildah_tmp() folder. Rootless, its cache mounts hold files that belong to the
+    user's subordinate ids (apt's _apt user in a build, say), which only a process in the user's
+    own user namespace may delete: `podman unshare rm -rf`, when a plain removal is refused."""
+    try:
+        shutil.rmtree(path)
+        return
+    except FileNotFoundError:
+        return
+    except PermissionError as exc:
+        refused = exc
+    podman = shutil.which("podman")
+    if os.getuid() == 0 or podman is None:
+        raise DlboxError(
+            f"Cannot remove {path}: {refused.strerror or refused}.",
+            f"Files of a rootless Podman build are in it: `podman unshare rm -rf {path}`.",
+        )
+    try:
+        process.run([podman, "unshare", "rm", "-rf", "--", str(path)], timeout=600)
+    except ProcessError as exc:
+        raise DlboxError(
+            f"Cannot remove {path}, even inside Podman's user namespace: {exc.stderr_tail or exc}",
+            f"Remove it by hand: `podman unshare rm -rf {path}`.",
+        ) from exc

@@ -25,6 +25,7 @@ from dlbox.engines.inventory import (
     remove_image,
 )
 from dlbox.engines.local import LocalEngine, processes, venvs
+from dlbox.engines.podman import buildah_tmp_path, remove_buildah_tmp
 from dlbox.errors import DlboxError
 from dlbox.extend.project_image import build_options, env_spec
 from dlbox.image.build import environment_request, plan
@@ -166,7 +167,7 @@ def plan_caches(into: CleanPlan) -> None:
         (state / "client-probes.json", "engine client probe cache"),
         (state / "gpu-probe.json", "GPU probe cache"),
         (state / "verify", "verify runs (executed notebooks and reports)"),
-        (paths.cache_dir() / f"buildah-tmp-{os.getuid()}", "Podman build cache (cache mounts)"),
+        (buildah_tmp_path(), "Podman build cache (cache mounts)"),
     ]
     logs = state / "logs"
     if logs.is_dir():
@@ -216,7 +217,9 @@ def _remove(plan_: CleanPlan, item: Removable) -> None:
         remove_image(plan_.engine, item.image)
         return
     path = Path(item.what)
-    if path.is_dir() and not path.is_symlink():
+    if path == buildah_tmp_path():
+        remove_buildah_tmp(path)
+    elif path.is_dir() and not path.is_symlink():
         shutil.rmtree(path)
     else:
         path.unlink(missing_ok=True)
