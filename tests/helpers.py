@@ -6,6 +6,7 @@ import contextlib
 import http.server
 import json
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -57,12 +58,22 @@ def http_status(url: str, token: str | None = None) -> int:
 
 
 def free_port_block(count: int = 3, start: int = 18800) -> int:
-    """A port p such that p..p+count-1 are free right now, by dlbox's own rule (nothing holds it
-    and no NAT rule on this host redirects it)."""
+    """A port p such that p..p+count-1 are free right now: a plain bind works (no listener, and
+    no TIME_WAIT left by an earlier test's server, which a test's own blocker socket would trip
+    on) and dlbox's own rule agrees (no NAT rule on this host redirects it)."""
     from dlbox.launch.ports import port_status
 
+    def bindable(port: int) -> bool:
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                return False
+        return True
+
     for base in range(start, start + 1000, count):
-        if all(port_status("127.0.0.1", port).free for port in range(base, base + count)):
+        ports = range(base, base + count)
+        if all(bindable(p) for p in ports) and all(port_status("127.0.0.1", p).free for p in ports):
             return base
     raise RuntimeError("no free port block")
 

@@ -189,6 +189,9 @@ def test_ctrl_c_during_an_interactive_command_is_exit_130() -> None:
     import signal
     import threading
 
+    # Python's own Ctrl-C handler, as in a terminal: a run started in the background by a shell
+    # without job control inherits SIGINT ignored, and then no KeyboardInterrupt ever comes.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     timer = threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGINT))
     timer.start()
     start = time.monotonic()
@@ -196,4 +199,5 @@ def test_ctrl_c_during_an_interactive_command_is_exit_130() -> None:
         assert process.interactive([PY, "-c", "import time; time.sleep(20)"]) == 130
     finally:
         timer.cancel()
+        signal.signal(signal.SIGINT, previous)
     assert time.monotonic() - start < 15
