@@ -60,10 +60,15 @@ def prepare_folders(options: EnvOptions, user: HostUser) -> None:
             if created and os.getuid() == 0 and not user.is_root:
                 os.chown(folder, user.uid, user.gid)
         except OSError as exc:
-            raise UsageError(
-                f"Cannot create the {label} folder {folder}: {exc.strerror}.",
+            fix = (
                 f"Pick a folder you can write (`dlbox config set {label} PATH`) or fix its "
-                "permissions.",
+                "permissions."
+                if label != "home"
+                else f"It is in dlbox's state folder: move what is at {folder} away, or set "
+                "DLBOX_STATE_DIR to a folder you can write."
+            )
+            raise UsageError(
+                f"Cannot create the {label} folder {folder}: {exc.strerror}.", fix
             ) from exc
         if not os.access(folder, os.W_OK):
             raise UsageError(

@@ -75,3 +75,21 @@ def test_a_folder_you_cannot_write_is_named_with_the_fix(
     assert caught.value.hint == (
         f"Fix its owner (`sudo chown -R $USER {code}`) or choose another folder."
     )
+
+
+def test_a_container_home_that_cannot_be_created_is_named_as_the_home_folder(
+    tmp_path: Path, isolated_dlbox_home: Path
+) -> None:
+    home = paths.state_dir() / "home"
+    home.parent.mkdir(parents=True, exist_ok=True)
+    home.write_text("a file where the container's home folder goes")
+    with pytest.raises(UsageError) as caught:
+        prepare_folders(
+            EnvOptions(code_dir=tmp_path / "code", data_dir=tmp_path / "data"),
+            HostUser(os.getuid(), os.getgid()),
+        )
+    assert caught.value.message == f"Cannot create the home folder {home}: File exists."
+    assert caught.value.hint == (
+        f"It is in dlbox's state folder: move what is at {home} away, or set DLBOX_STATE_DIR to "
+        "a folder you can write."
+    )
