@@ -278,10 +278,13 @@ def _lower(items: Iterable[tuple[str, str]]) -> dict[str, str]:
 
 
 def _chunks(body: IO[bytes]) -> Iterator[bytes]:
-    """The body, up to CHUNK bytes at a time as they arrive; a failed read is transient."""
+    """The body, up to CHUNK bytes at a time as they arrive (read1: what has arrived, never
+    waiting for a full CHUNK, so a stalled connection keeps what came before it stalled); a
+    failed read is transient."""
+    read = getattr(body, "read1", body.read)
     while True:
         try:
-            chunk = body.read(CHUNK)
+            chunk = read(CHUNK)
         except (http.client.HTTPException, OSError) as exc:
             raise _network(exc) from exc
         if not chunk:

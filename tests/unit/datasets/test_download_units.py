@@ -1,0 +1,309 @@
+"""What a download says and whom it trusts, where the other download tests did not look (written
+against surviving mutants of datasets/download.py, CONTRIBUTING.md "Mutation testing"): the md5
+of the first MiB across chunk borders, every checksum problem's words, a resume answer without
+Content-Range, the CA bundles a TLS context loads (and HTTPS for real, against a loopback server
+whose certificate only that context trusts), credentials never following a redirect to another
+host on the same port, and the reason a network failure is reported with."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import ipaddress
+import socket
+import ssl
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from dlbox.datasets import download
+from dlbox.datasets.catalog import Checks
+from dlbox.datasets.download import (
+    MIB,
+    DlboxError,
+    DownloadOptions,
+    Events,
+    _Digest,
+    _range_start,
+    check_problems,
+    fetch,
+    tls_context,
+)
+
+BODY = bytes(range(256)) * 1024  # 256 KiB
+
+
+@pytest.fixture(autouse=True)
+def no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    for var in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy"):
+        monkeypatch.delenv(var, raising=False)
+
+
+def test_the_md5_covers_exactly_the_first_mib_whatever_the_chunks() -> None:
+    data = bytes(range(251)) * ((MIB // 251) + 400)
+    digest = _Digest()
+    for piece in (data[: MIB - 10], data[MIB - 10 : MIB + 10], data[MIB + 10 :]):
+        digest.update(piece)
+    assert digest.md5.hexdigest() == hashlib.md5(data[:MIB]).hexdigest()
+    assert digest.sha.hexdigest() == hashlib.sha256(data).hexdigest()
+    assert digest.size == len(data)
+
+
+def test_every_checksum_problem_is_named_with_what_was_expected() -> None:
+    checks = Checks(size=10, sha256="a" * 64, md5_first_mib="b" * 32)
+    assert check_problems(checks, 11, "c" * 64, "d" * 32) == [
+        "size 11 bytes, expected 10",
+        f"sha256 {'c' * 64}, expected {'a' * 64}",
+        f"md5 of the first MiB {'d' * 32}, expected {'b' * 32}",
+    ]
+    assert check_problems(checks, 10, "a" * 64, "b" * 32) == []
+
+
+def test_a_resume_answer_without_content_range_has_no_start() -> None:
+    assert _range_start({}) is None
+    assert _range_start({"content-range": "bytes 100-199/200"}) == 100
+
+
+# --- TLS: a CA of the test's own, trusted only through certifi's bundle ---------------------
+
+
+def _name(text: str) -> x509.Name:
+    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, text)])
+
+
+def _pem(cert: x509.Certificate) -> bytes:
+    return cert.public_bytes(serialization.Encoding.PEM)
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("pki")
+    now = datetime.datetime.now(datetime.timezone.utc)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(_name("dlbox test CA"))
+        .issuer_name(_name("dlbox test CA"))
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=2))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(ca_key, hashes.SHA256())
+    )
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(_name("127.0.0.1"))
+        .issuer_name(ca.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=2))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    paths = {"ca": folder / "ca.pem", "cert": folder / "cert.pem", "key": folder / "key.pem"}
+    paths["ca"].write_bytes(_pem(ca))
+    paths["cert"].write_bytes(_pem(cert))
+    paths["key"].write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return paths
+
+
+@pytest.fixture
+def certifi_is_the_test_ca(
+    pki: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> dict[str, Path]:
+    import certifi
+
+    monkeypatch.setattr(certifi, "where", lambda: str(pki["ca"]))
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+    return pki
+
+
+def _trusts_test_ca(context: ssl.SSLContext) -> bool:
+    return any(
+        dict(item[0] for item in c["subject"]).get("commonName") == "dlbox test CA"
+        for c in context.get_ca_certs()
+    )
+
+
+def test_certifi_is_added_only_when_no_bundle_is_configured(
+    certifi_is_the_test_ca: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert _trusts_test_ca(tls_context())
+    other = tmp_path / "other.pem"
+    other.write_bytes(b"")
+    monkeypatch.setenv("SSL_CERT_FILE", str(other))
+    assert not _trusts_test_ca(tls_context())  # SSL_CERT_FILE alone decides
+    monkeypatch.delenv("SSL_CERT_FILE")
+    monkeypatch.setenv("SSL_CERT_DIR", str(tmp_path))
+    assert not _trusts_test_ca(tls_context())  # and so does SSL_CERT_DIR alone
+
+
+@pytest.fixture
+def https_server(pki: dict[str, Path]) -> Iterator[str]:
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(BODY)))
+            self.end_headers()
+            self.wfile.write(BODY)
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd.daemon_threads = True
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(pki["cert"], pki["key"])
+    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"https://127.0.0.1:{httpd.server_address[1]}/file"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_https_downloads_with_the_context_that_trusts_the_bundle(
+    certifi_is_the_test_ca: dict[str, Path], https_server: str, tmp_path: Path
+) -> None:
+    """The default context would refuse this server (the test CA is only in 'certifi')."""
+    checks = Checks(sha256=hashlib.sha256(BODY).hexdigest())
+    fetched = fetch(https_server, tmp_path / "a.part", checks, Events(), DownloadOptions(retries=0))
+    assert fetched.sha256 == checks.sha256 and fetched.size == len(BODY)
+    with pytest.raises(DlboxError, match="CERTIFICATE_VERIFY_FAILED"):
+        fetch(
+            https_server,
+            tmp_path / "b.part",
+            checks,
+            Events(),
+            DownloadOptions(retries=0),
+            opener=urllib.request.build_opener(),
+        )
+
+
+# --- redirects and network failures ---------------------------------------------------------
+
+
+def test_credentials_stay_behind_when_a_redirect_changes_host_but_not_port(
+    tmp_path: Path,
+) -> None:
+    seen: list[tuple[str, str | None]] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            seen.append((self.headers.get("Host", ""), self.headers.get("Authorization")))
+            if self.path == "/moved":
+                port = self.server.server_address[1]
+                self.send_response(302)
+                self.send_header("Location", f"http://localhost:{port}/file")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(BODY)))
+            self.end_headers()
+            self.wfile.write(BODY)
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd.daemon_threads = True
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    port = httpd.server_address[1]
+    try:
+        checks = Checks(sha256=hashlib.sha256(BODY).hexdigest())
+        url = f"http://me:secret@127.0.0.1:{port}/moved"
+        fetch(url, tmp_path / "c.part", checks, Events(), DownloadOptions(retries=0))
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    assert seen[0][1] is not None  # the URL's own origin gets them
+    assert seen[1] == (f"localhost:{port}", None)  # another host, same port: never
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_a_refused_connection_is_reported_with_the_systems_reason(tmp_path: Path) -> None:
+    reasons: list[str] = []
+
+    class Retries(Events):
+        def retry(self, attempt: int, retries: int, reason: str, delay: float) -> None:
+            reasons.append(reason)
+
+    url = f"http://127.0.0.1:{_closed_port()}/x.tgz"
+    options = DownloadOptions(retries=1, backoff=0.0)
+    with pytest.raises(DlboxError) as err:
+        fetch(url, tmp_path / "d.part", Checks(), Retries(), options)
+    assert reasons == ["[Errno 111] Connection refused"]
+    assert "failed after 2 tries: [Errno 111] Connection refused." in err.value.message
+
+
+def test_a_stalled_body_is_reported_as_timed_out(tmp_path: Path) -> None:
+    release = threading.Event()
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(BODY)))
+            self.end_headers()
+            self.wfile.write(BODY[:1000])
+            self.wfile.flush()
+            release.wait(10)
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd.daemon_threads = True
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{httpd.server_address[1]}/slow"
+        options = DownloadOptions(retries=0, timeout=0.3)
+        with pytest.raises(DlboxError) as err:
+            fetch(url, tmp_path / "e.part", Checks(), Events(), options)
+    finally:
+        release.set()
+        httpd.shutdown()
+        httpd.server_close()
+    assert "failed after 1 tries: timed out." in err.value.message
+    assert "1000 bytes are kept in" in err.value.message
+
+
+def test_the_https_handler_makes_its_context_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One TLS context per download, reused by every request (a retry, a redirect)."""
+    made: list[int] = []
+    real = download.tls_context
+    monkeypatch.setattr(download, "tls_context", lambda: made.append(1) or real())
+    handler = download._Tls()
+    assert handler.context is None
+    opener = urllib.request.build_opener(handler)
+    for _ in range(2):
+        with pytest.raises(urllib.error.URLError):
+            opener.open(f"https://127.0.0.1:{_closed_port()}/x", timeout=5)
+    assert made == [1] and handler.context is not None
