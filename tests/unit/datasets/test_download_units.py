@@ -307,3 +307,54 @@ def test_the_https_handler_makes_its_context_once(monkeypatch: pytest.MonkeyPatc
         with pytest.raises(urllib.error.URLError):
             opener.open(f"https://127.0.0.1:{_closed_port()}/x", timeout=5)
     assert made == [1] and handler.context is not None
+
+
+def test_every_byte_received_is_counted_across_many_writes(tmp_path: Path) -> None:
+    big = bytes(range(256)) * (3 * MIB // 256)  # several 1 MiB hand-offs to the writer thread
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(big)))
+            self.end_headers()
+            self.wfile.write(big)
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd.daemon_threads = True
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{httpd.server_address[1]}/big"
+        fetched = fetch(url, tmp_path / "f.part", Checks(), Events(), DownloadOptions(retries=0))
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    assert fetched.fetched_bytes == fetched.size == len(big)
+    assert (tmp_path / "f.part").read_bytes() == big
+
+
+def test_a_body_without_read1_is_read_whole() -> None:
+    class Plain:
+        def __init__(self, data: bytes) -> None:
+            self.data = data
+
+        def read(self, n: int) -> bytes:
+            chunk, self.data = self.data[:n], self.data[n:]
+            return chunk
+
+    assert list(download._chunks(Plain(b"x" * (MIB + 5)))) == [b"x" * MIB, b"x" * 5]  # type: ignore[arg-type]
+
+
+def test_a_failure_without_words_is_named_by_its_type() -> None:
+    assert str(download._network(urllib.error.URLError(TimeoutError()))) == "TimeoutError"
+    assert str(download._network(TimeoutError())) == "TimeoutError"
+    assert str(download._network(urllib.error.URLError("refused"))) == "refused"
+
+
+def test_starting_over_without_a_partial_file_is_fine(tmp_path: Path) -> None:
+    digest = _Digest()
+    digest.update(b"old bytes")
+    download._restart(tmp_path / "never-written.part", digest)
+    assert digest.size == 0 and digest.sha.hexdigest() == hashlib.sha256(b"").hexdigest()
