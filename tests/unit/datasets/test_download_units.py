@@ -13,6 +13,7 @@ import ipaddress
 import socket
 import ssl
 import threading
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -358,3 +359,69 @@ def test_starting_over_without_a_partial_file_is_fine(tmp_path: Path) -> None:
     digest.update(b"old bytes")
     download._restart(tmp_path / "never-written.part", digest)
     assert digest.size == 0 and digest.sha.hexdigest() == hashlib.sha256(b"").hexdigest()
+
+
+def test_a_resumed_download_that_is_no_longer_the_catalogs_size_is_refused(
+    tmp_path: Path,
+) -> None:
+    """The total of a 206 answer comes from its Content-Range ("bytes 100-N/TOTAL")."""
+    from tests.unit.datasets.loopback import LoopbackServer, Route
+
+    part = tmp_path / "g.part"
+    part.write_bytes(BODY[:100])
+    with LoopbackServer() as server:
+        url = server.add("/moved-on.tgz", Route(body=BODY))
+        with pytest.raises(DlboxError) as err:
+            fetch(url, part, Checks(size=len(BODY) + 1), Events(), DownloadOptions(retries=0))
+        assert server.hits_for("/moved-on.tgz")[0].status == 206
+    assert err.value.message == (
+        f"{url} is {len(BODY)} bytes, but the catalog expects {len(BODY) + 1}."
+    )
+
+
+def test_what_arrived_is_on_disk_while_the_download_is_still_running(tmp_path: Path) -> None:
+    """Batches of about a MiB go to the file as they fill, not all at the end: a download killed
+    midway keeps what it had for the resume."""
+    from tests.unit.datasets.loopback import LoopbackServer, Route
+
+    big = bytes(range(256)) * (4 * MIB // 256)
+    part = tmp_path / "h.part"
+    with LoopbackServer() as server:
+        route = Route(body=big, hold_at=3 * MIB)
+        url = server.add("/big.tgz", route)
+        done: list[object] = []
+        worker = threading.Thread(
+            target=lambda: done.append(
+                fetch(url, part, Checks(), Events(), DownloadOptions(retries=0))
+            )
+        )
+        worker.start()
+        try:
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline and server.sent("/big.tgz") < 3 * MIB:
+                time.sleep(0.05)
+            time.sleep(0.5)  # the reader has what was sent; the writer thread catches up
+            on_disk = part.stat().st_size if part.exists() else 0
+        finally:
+            route.release.set()
+            worker.join(30)
+    assert on_disk >= 2 * MIB, on_disk
+    assert done and part.read_bytes() == big
+
+
+def test_a_full_disk_is_one_clear_error_that_says_the_next_run_resumes(tmp_path: Path) -> None:
+    from tests.unit.datasets.loopback import LoopbackServer, Route
+
+    if not Path("/dev/full").exists():
+        pytest.skip("no /dev/full here")
+    part = tmp_path / "i.part"
+    part.symlink_to("/dev/full")  # every write: ENOSPC
+    with LoopbackServer() as server:
+        url = server.add("/x.tgz", Route(body=BODY))
+        with pytest.raises(DlboxError) as err:
+            fetch(url, part, Checks(), Events(), DownloadOptions(retries=0))
+    assert err.value.message == f"Cannot write {part}: [Errno 28] No space left on device."
+    assert err.value.hint == (
+        "Free some disk space (or choose another --data-dir) and run the same command again: "
+        "it resumes."
+    )
