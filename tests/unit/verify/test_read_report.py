@@ -163,3 +163,12 @@ def test_a_notebook_that_is_not_json_is_a_usage_error(tmp_path: Path) -> None:
     assert err.value.hint == "Open it in Jupyter and save it again."
     with pytest.raises(UsageError, match="is not a readable notebook"):
         _code_cells(tmp_path / "missing.ipynb")
+
+
+def test_a_report_of_a_run_that_stopped_before_any_notebook(tmp_path: Path) -> None:
+    """The runner writes {"ok": false, "error": ...} when it cannot start (no GPU, say)."""
+    _report(tmp_path / "out", ok=False, error="CUDA was asked for but no GPU is visible")
+    result = _read(tmp_path)
+    assert result.ok is False  # type: ignore[attr-defined]
+    assert result.error == "CUDA was asked for but no GPU is visible"  # type: ignore[attr-defined]
+    assert [n.status for n in result.notebooks] == ["not run"] * 3  # type: ignore[attr-defined]
