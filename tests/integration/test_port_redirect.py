@@ -68,6 +68,7 @@ def test_doctor_names_a_redirected_port_and_where_up_would_go(
     checks = {c["id"]: c for c in json.loads(done.stdout)["checks"]}
     port = checks["port"]
     assert port["status"] == "warn", port
+    assert port["details"]["redirected"] is True and port["details"]["free"] is False
     assert f"port {PORT} on 127.0.0.1 is redirected by a NAT rule" in port["finding"]
     assert how in port["finding"]
     assert f"`up` would move to port {PORT + 1}" in port["finding"]

@@ -235,6 +235,7 @@ def check_port(facts: Facts) -> Finding:
         "port": port,
         "free": status.free,
         "jupyter": status.jupyter,
+        "redirected": status.redirected,
         "detail": status.detail,
         "source": cfg.source("port"),
     }
@@ -267,7 +268,7 @@ def check_port(facts: Facts) -> Finding:
             "port: `dlbox config set port 8890`.",
             details,
         )
-    what = status.detail if status.detail.startswith("redirected") else "in use by another program"
+    what = status.detail if status.redirected else "in use by another program"
     return Finding(
         "warn",
         f"port {port} on {host} is {what}{by}{moves}",

@@ -22,6 +22,7 @@ class PortStatus:
     free: bool
     jupyter: bool = False  # something answering like a Jupyter server holds it
     detail: str = ""
+    redirected: bool = False  # nothing holds it, but a NAT rule sends it elsewhere (detail: how)
 
     def describe(self) -> str:
         if self.free:
@@ -117,7 +118,9 @@ def redirection(host: str, port: int, timeout: float = REDIRECT_PROBE_SECONDS) -
 def port_status(host: str, port: int) -> PortStatus:
     if is_free(host, port):
         why = redirection(host, port)
-        return PortStatus(port, True) if why is None else PortStatus(port, False, detail=why)
+        if why is None:
+            return PortStatus(port, True)
+        return PortStatus(port, False, detail=why, redirected=True)
     jup = jupyter_answers(port)
     return PortStatus(port, False, jupyter=jup is not None, detail=jup or "")
 

@@ -132,7 +132,7 @@ def test_a_redirected_port_is_taken_and_says_how_and_where_to_look(
 ) -> None:
     _fake(monkeypatch, connect_result=result)
     status = port_status("127.0.0.1", 18800)
-    assert status.free is False and status.jupyter is False
+    assert status.free is False and status.jupyter is False and status.redirected is True
     assert status.describe() == (
         f"port 18800 is redirected by a NAT rule on this host ({how}), so the container would "
         "never be reached; a Podman container that was not cleaned up leaves such rules "
@@ -143,4 +143,5 @@ def test_a_redirected_port_is_taken_and_says_how_and_where_to_look(
 def test_a_free_port_that_nothing_redirects_is_free(monkeypatch: pytest.MonkeyPatch) -> None:
     _fake(monkeypatch)
     status = port_status("127.0.0.1", 18800)
-    assert status.free is True and status.describe() == "port 18800 is free"
+    assert status.free is True and status.redirected is False
+    assert status.describe() == "port 18800 is free"
