@@ -425,3 +425,36 @@ def test_a_full_disk_is_one_clear_error_that_says_the_next_run_resumes(tmp_path:
         "Free some disk space (or choose another --data-dir) and run the same command again: "
         "it resumes."
     )
+
+
+def _auth(user: str, password: str) -> str:
+    import base64
+
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+def test_a_request_says_who_asks_wants_bytes_as_they_are_and_resumes_by_range() -> None:
+    from dlbox import __version__
+
+    fresh = download._request("http://example.org/x.tgz", 0)
+    assert fresh.get_header("User-agent") == f"dlbox/{__version__}"
+    assert fresh.get_header("Accept-encoding") == "identity"  # never gzip on top of a tgz
+    assert fresh.get_header("Range") is None and not fresh.has_header("Authorization")
+    assert download._request("http://example.org/x.tgz", 100).get_header("Range") == "bytes=100-"
+
+
+@pytest.mark.parametrize(
+    ("url", "full_url", "user", "password"),
+    [
+        ("http://me:pw@example.org/x", "http://example.org/x", "me", "pw"),
+        ("http://me@example.org:8080/x", "http://example.org:8080/x", "me", ""),
+        ("http://:pw@example.org/x", "http://example.org/x", "", "pw"),
+        ("http://me:p%40ss@[::1]:8080/x", "http://[::1]:8080/x", "me", "p@ss"),
+    ],
+)
+def test_credentials_leave_the_url_and_become_basic_auth(
+    url: str, full_url: str, user: str, password: str
+) -> None:
+    request = download._request(url, 0)
+    assert request.full_url == full_url  # never on the request line, in a log or a proxy's
+    assert request.unredirected_hdrs["Authorization"] == _auth(user, password)
