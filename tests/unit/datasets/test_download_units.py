@@ -458,3 +458,47 @@ def test_credentials_leave_the_url_and_become_basic_auth(
     request = download._request(url, 0)
     assert request.full_url == full_url  # never on the request line, in a log or a proxy's
     assert request.unredirected_hdrs["Authorization"] == _auth(user, password)
+
+
+class _Retries(Events):
+    def __init__(self) -> None:
+        self.calls: list[tuple[int, int, str, float]] = []
+
+    def retry(self, attempt: int, retries: int, reason: str, delay: float) -> None:
+        self.calls.append((attempt, retries, reason, delay))
+
+
+def test_retries_back_off_doubling_up_to_the_cap_and_count_the_attempts(tmp_path: Path) -> None:
+    from tests.unit.datasets.loopback import LoopbackServer, Route
+
+    part = tmp_path / "j.part"
+    events = _Retries()
+    options = DownloadOptions(retries=4, backoff=0.01, max_backoff=0.03)
+    with LoopbackServer() as server:
+        url = server.add("/flaky.tgz", Route(body=BODY, statuses=[503, 503, 503]))
+        fetched = fetch(url, part, Checks(), events, options)
+    busy = "HTTP 503 Service Unavailable"
+    assert events.calls == [(1, 4, busy, 0.01), (2, 4, busy, 0.02), (3, 4, busy, 0.03)]
+    assert fetched.attempts == 4 and fetched.path == part and fetched.resumed_from == 0
+
+
+def test_giving_up_says_how_many_tries_what_is_kept_and_that_the_next_run_resumes(
+    tmp_path: Path,
+) -> None:
+    from tests.unit.datasets.loopback import LoopbackServer, Route
+
+    part = tmp_path / "k.part"
+    events = _Retries()
+    options = DownloadOptions(retries=2, backoff=0.01, max_backoff=1.0)
+    with LoopbackServer() as server:
+        url = server.add("/down.tgz", Route(body=BODY, status=503))
+        with pytest.raises(DlboxError) as err:
+            fetch(url, part, Checks(), events, options)
+    assert [c[0] for c in events.calls] == [1, 2]
+    assert err.value.message == (
+        f"Downloading {url} failed after 3 tries: HTTP 503 Service Unavailable. "
+        f"0 bytes are kept in {part}."
+    )
+    assert err.value.hint == (
+        "Check the network connection and run the same command again: it resumes where it stopped."
+    )
