@@ -502,3 +502,17 @@ def test_giving_up_says_how_many_tries_what_is_kept_and_that_the_next_run_resume
     assert err.value.hint == (
         "Check the network connection and run the same command again: it resumes where it stopped."
     )
+
+
+def test_a_partial_file_that_is_already_complete_is_not_fetched_again(tmp_path: Path) -> None:
+    """Resuming a file that is whole: the server answers 416 with its size ("bytes */N")."""
+    from tests.unit.datasets.loopback import LoopbackServer, Route
+
+    part = tmp_path / "l.part"
+    part.write_bytes(BODY)
+    with LoopbackServer() as server:
+        url = server.add("/whole.tgz", Route(body=BODY))
+        fetched = fetch(url, part, Checks(), Events(), DownloadOptions(retries=0))
+        assert [h.status for h in server.hits_for("/whole.tgz")] == [416]
+    assert (fetched.size, fetched.fetched_bytes, fetched.resumed_from) == (len(BODY), 0, len(BODY))
+    assert fetched.sha256 == hashlib.sha256(BODY).hexdigest() and part.read_bytes() == BODY
