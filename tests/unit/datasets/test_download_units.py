@@ -40,6 +40,7 @@ from dlbox.datasets.download import (
     fetch,
     tls_context,
 )
+from tests.helpers import loopback_server
 
 BODY = bytes(range(256)) * 1024  # 256 KiB
 
@@ -229,17 +230,10 @@ def test_credentials_stay_behind_when_a_redirect_changes_host_but_not_port(
             self.end_headers()
             self.wfile.write(BODY)
 
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    httpd.daemon_threads = True
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    port = httpd.server_address[1]
-    try:
+    with loopback_server(Handler, threaded=True) as port:
         checks = Checks(sha256=hashlib.sha256(BODY).hexdigest())
         url = f"http://me:secret@127.0.0.1:{port}/moved"
         fetch(url, tmp_path / "c.part", checks, Events(), DownloadOptions(retries=0))
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
     assert seen[0][1] is not None  # the URL's own origin gets them
     assert seen[1] == (f"localhost:{port}", None)  # another host, same port: never
 
@@ -266,32 +260,13 @@ def test_a_refused_connection_is_reported_with_the_systems_reason(tmp_path: Path
 
 
 def test_a_stalled_body_is_reported_as_timed_out(tmp_path: Path) -> None:
-    release = threading.Event()
+    from tests.unit.datasets.loopback import LoopbackServer, Route
 
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args: Any) -> None:
-            pass
-
-        def do_GET(self) -> None:
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(BODY)))
-            self.end_headers()
-            self.wfile.write(BODY[:1000])
-            self.wfile.flush()
-            release.wait(10)
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    httpd.daemon_threads = True
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    try:
-        url = f"http://127.0.0.1:{httpd.server_address[1]}/slow"
+    with LoopbackServer() as server:  # leaving it releases the held answer
+        url = server.add("/slow", Route(body=BODY, hold_at=1000))
         options = DownloadOptions(retries=0, timeout=0.3)
         with pytest.raises(DlboxError) as err:
             fetch(url, tmp_path / "e.part", Checks(), Events(), options)
-    finally:
-        release.set()
-        httpd.shutdown()
-        httpd.server_close()
     assert "failed after 1 tries: timed out." in err.value.message
     assert "1000 bytes are kept in" in err.value.message
 
@@ -311,27 +286,12 @@ def test_the_https_handler_makes_its_context_once(monkeypatch: pytest.MonkeyPatc
 
 
 def test_every_byte_received_is_counted_across_many_writes(tmp_path: Path) -> None:
+    from tests.unit.datasets.loopback import LoopbackServer, Route
+
     big = bytes(range(256)) * (3 * MIB // 256)  # several 1 MiB hand-offs to the writer thread
-
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args: Any) -> None:
-            pass
-
-        def do_GET(self) -> None:
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(big)))
-            self.end_headers()
-            self.wfile.write(big)
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    httpd.daemon_threads = True
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    try:
-        url = f"http://127.0.0.1:{httpd.server_address[1]}/big"
+    with LoopbackServer() as server:
+        url = server.add("/big", Route(body=big))
         fetched = fetch(url, tmp_path / "f.part", Checks(), Events(), DownloadOptions(retries=0))
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
     assert fetched.fetched_bytes == fetched.size == len(big)
     assert (tmp_path / "f.part").read_bytes() == big
 
