@@ -232,17 +232,7 @@ class DockerEngine:
         else:
             argv = [*self.command, "build"]
             env = {"DOCKER_BUILDKIT": "1"}
-        argv += ["--progress", "plain", "--tag", request.tag]
-        for secret_id, src in request.secrets:
-            argv += ["--secret", f"id={secret_id},src={src}"]
-        if request.network:
-            argv += ["--network", request.network]
-        if request.no_cache:
-            argv.append("--no-cache")
-        for key, value in request.labels:
-            argv += ["--label", f"{key}={value}"]
-        argv.append(str(request.context_dir))
-        return argv, env
+        return [*argv, *build_flags(request)], env
 
     def build(self, request: BuildRequest, on_line: Callable[[str], None], log_path: Path) -> int:
         argv, env = self.build_argv(request)
@@ -449,3 +439,19 @@ class DockerEngine:
                     )
                 )
         return outcomes
+
+
+def build_flags(request: BuildRequest) -> list[str]:
+    """What follows `build` for Docker's BuildKit and for Podman's Buildah alike: plain progress,
+    the tag, secrets (never a layer), network, --no-cache, labels, then the context folder."""
+    argv = ["--progress", "plain", "--tag", request.tag]
+    for secret_id, src in request.secrets:
+        argv += ["--secret", f"id={secret_id},src={src}"]
+    if request.network:
+        argv += ["--network", request.network]
+    if request.no_cache:
+        argv.append("--no-cache")
+    for key, value in request.labels:
+        argv += ["--label", f"{key}={value}"]
+    argv.append(str(request.context_dir))
+    return argv

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from dlbox import paths, process
 from dlbox.engines.base import BuildRequest, ContainerSpec, ImageInfo, UserMapping
-from dlbox.engines.docker import BuildKitSupport, DockerEngine, EngineInfo
+from dlbox.engines.docker import BuildKitSupport, DockerEngine, EngineInfo, build_flags
 from dlbox.engines.docker_api import ApiUnavailable, DockerApi
 from dlbox.errors import DlboxError, EngineUnavailable, ProcessError
 from dlbox.gpu.cdi import ENGINE_DIRS, spec_files, user_dir
@@ -151,16 +151,7 @@ class PodmanEngine(DockerEngine):
         """`podman build`; Buildah keeps cache mounts under $TMPDIR/buildah-cache, one folder for
         root and every user on the machine: each user gets its own, so a cache root made first
         cannot lock users out."""
-        argv = [*self.command, "build", "--progress", "plain", "--tag", request.tag]
-        for secret_id, src in request.secrets:
-            argv += ["--secret", f"id={secret_id},src={src}"]
-        if request.network:
-            argv += ["--network", request.network]
-        if request.no_cache:
-            argv.append("--no-cache")
-        for key, value in request.labels:
-            argv += ["--label", f"{key}={value}"]
-        argv.append(str(request.context_dir))
+        argv = [*self.command, "build", *build_flags(request)]
         return argv, {"TMPDIR": str(buildah_tmp())}
 
     # -- containers ----------------------------------------------------------------------------
