@@ -40,6 +40,11 @@ LINE_PLATFORMS = {
     "13": tuple(PLATFORMS),
     "12": ("linux-x86_64", "linux-aarch64"),
 }
+# Resolved (their dependents ask for them) but never installed. rfc3987-syntax: jsonschema's
+# optional checker for the "iri" format, which no Jupyter schema uses, builds ~35 Lark parsers when
+# imported, and Jupyter Server imports it at start: 1.2-1.4 s of every JupyterLab start here.
+# jsonschema skips the format without it (https://github.com/python-jsonschema/jsonschema/issues/1428).
+LEFT_OUT = frozenset({"rfc3987-syntax"})
 # Other platforms are resolved with this one's versions as constraints where they exist, so
 # every platform runs the same fastai/torch/Jupyter versions.
 ALIGN_WITH = "linux-x86_64"
@@ -139,11 +144,10 @@ def _lock_platform(
         result.notes.append(f"CUDA {line.name} line, {plat}: resolved without alignment")
     # The torch layer: torch.in resolved within the full resolution, so versions agree.
     torch = _compile(uv, [torch_in], plat, python, tmp / "torch.txt", ["-c", str(tmp / "full.txt")])
-    torch_names = set(parse_pins(torch))
-    course_blocks = [b for n, b in split_blocks(full).items() if n not in torch_names]
+    course = course_layer(full, set(parse_pins(torch)))
     (tmp / "tools.in").write_text(f"uv=={UV_VERSION_FOR_IMAGES}\n")
     tools = _compile(uv, [tmp / "tools.in"], plat, python, tmp / "tools.txt", [])
-    texts = {LAYERS[0][0]: torch, LAYERS[1][0]: "".join(course_blocks), TOOLS_LOCK: tools}
+    texts = {LAYERS[0][0]: torch, LAYERS[1][0]: course, TOOLS_LOCK: tools}
     folder = out_root / plat
     folder.mkdir(parents=True, exist_ok=True)
     for name, body in texts.items():
@@ -158,6 +162,13 @@ def _lock_platform(
         part.write_text(head + body)
         part.replace(folder / name)
     return parse_pins(full)
+
+
+def course_layer(full: str, torch_names: set[str]) -> str:
+    """The course layer's lock: every package of the full resolution that the torch layer does not
+    hold, less those LEFT_OUT."""
+    blocks = split_blocks(full)
+    return "".join(b for n, b in blocks.items() if n not in torch_names and n not in LEFT_OUT)
 
 
 def source_tree_env(env: Path | None = None) -> Path | None:

@@ -46,7 +46,34 @@ BASE_APT_PACKAGES = (
 # layer): nothing the lessons or torch.compile use. Paths are relative to site-packages.
 # Triton's AMD GPU (ROCm) device libraries: unused by CUDA torch. (The backend's Python module
 # stays: `import triton` imports every backend.)
-PRUNE_PATHS = ("triton/backends/amd/lib",)
+# Triton's own CUPTI copies (two versions, each file three times): only its proton profiler loads
+# them; torch.profiler uses NVIDIA's CUPTI. CUDA libraries that nothing in torch, Triton or the
+# other CUDA libraries links or loads (the e2e tests check with ldd and by searching every library
+# for their names): multi-GPU cuSOLVER, the FFTW and BLAS drop-in shims, CUPTI's checkpoint and
+# PC-sampling utilities. The globs cover both CUDA lines' wheel layouts.
+PRUNE_PATHS = (
+    "triton/backends/amd/lib",
+    "triton/backends/nvidia/lib/cupti",
+    "triton/backends/nvidia/lib/cupti-blackwell",
+    "nvidia/*/lib/libcusolverMg.so*",
+    "nvidia/*/lib/libcufftw.so*",
+    "nvidia/*/lib/libnvblas.so*",
+    "nvidia/*/lib/libcheckpoint.so",
+    "nvidia/*/lib/libpcsamplingutil.so",
+)
+# dpkg installs none of these (for the base packages and your extras alike): documentation
+# (licences kept), manual and info pages, translations (the image runs in C.UTF-8), GCC's LTO
+# debugging dump tool, and Python's static library (only for linking Python into a program
+# statically; extension builds, Triton's and Inductor's included, never do).
+DPKG_EXCLUDES = (
+    "path-exclude=/usr/share/doc/*",
+    "path-include=/usr/share/doc/*/copyright",
+    "path-exclude=/usr/share/man/*",
+    "path-exclude=/usr/share/info/*",
+    "path-exclude=/usr/share/locale/*",
+    "path-exclude=/usr/bin/*lto-dump*",
+    "path-exclude=/usr/lib/python3*/config-*/libpython3*.a",
+)
 # Packages whose `tests` folders (their own test suites, never imported at run time) are removed.
 PRUNE_TESTS_OF = ("numpy", "pandas", "scipy", "matplotlib", "sympy", "sklearn", "spacy", "thinc")
 
@@ -85,6 +112,7 @@ def render_dockerfile(
         apt_packages=BASE_APT_PACKAGES,
         layers=[{"file": name, "title": title} for name, title in LAYERS],
         prune_paths=PRUNE_PATHS,
+        dpkg_excludes=DPKG_EXCLUDES,
         prune_tests_of=PRUNE_TESTS_OF,
         extra_apt=list(spec.extras.apt),
         extra_index_urls=list(spec.extras.extra_index_urls),
