@@ -103,6 +103,24 @@ def test_the_api_answers_as_the_cli_does(
     assert through_api.api is api  # it answered: no fallback happened
 
 
+def test_image_lookups_answer_as_the_cli_does(
+    docker_engine: DockerEngine, endpoint: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _use(endpoint, monkeypatch)
+    api = api_from_env()
+    assert api is not None
+    cli = _cli(
+        docker_engine.client, _env(endpoint), "image", "inspect", "--format", "{{.Id}}", BASE
+    )
+    if cli.returncode != 0:
+        need(f"{BASE} is not in this daemon's store (scripts/setup-engine imports it)")
+    assert api.image_id(BASE) == cli.stdout.strip() and cli.stdout.startswith("sha256:")
+    assert api.image_id(f"dlbox-no-such-image:{secrets.token_hex(4)}") is None
+    through_api = DockerEngine(docker_engine.client, docker_engine.buildkit, api=api)
+    assert through_api.image_exists(BASE) and not through_api.image_exists("dlbox-no-such:x")
+    assert through_api.api is api
+
+
 def _use(endpoint: str | None, monkeypatch: pytest.MonkeyPatch) -> None:
     """DOCKER_HOST as the fixture's daemon needs it, for the CLI and dlbox alike."""
     monkeypatch.delenv("DOCKER_HOST", raising=False)

@@ -174,6 +174,14 @@ class DockerEngine:
         )
 
     def image_id(self, ref: str) -> str | None:
+        api = self.api
+        if api is not None:
+            from dlbox.engines.docker_api import ApiUnavailable
+
+            try:
+                return api.image_id(ref)
+            except ApiUnavailable:
+                self._api_failed()
         done = self._run(["image", "inspect", "--format", "{{.Id}}", ref], check=False)
         return done.stdout.strip() or None if done.returncode == 0 else None
 

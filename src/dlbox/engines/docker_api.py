@@ -1,7 +1,7 @@
 """The Docker Engine API over its unix socket, for the few read-only questions that are asked
-often (`dlbox ps`, `up`'s health polls): one HTTP request of a few milliseconds instead of a
-`docker` CLI process of 50-100 ms. Standard library only (http.client over AF_UNIX: it imports in
-a fraction of httpx's time).
+often (`dlbox ps`, `up`'s image lookups and health polls): one HTTP request of a few milliseconds
+instead of a `docker` CLI process of 50-100 ms. Standard library only (http.client over AF_UNIX:
+it imports in a fraction of httpx's time).
 
 The socket is the one the `docker` CLI would use: DOCKER_HOST when it is a unix:// URL (rootless
 Docker sets it), else the default /var/run/docker.sock. A DOCKER_HOST of another kind (tcp://,
@@ -112,6 +112,15 @@ class DockerApi:
         if not isinstance(item, dict):
             raise ApiUnavailable(f"{self.path}: the container document is not an object")
         return item
+
+    def image_id(self, ref: str) -> str | None:
+        """`docker image inspect --format {{.Id}} REF`: the image's ID, or None when missing."""
+        item = self.get(f"/images/{quote(ref, safe='/:@')}/json", missing_ok=True)
+        if item is None:
+            return None
+        if not isinstance(item, dict) or not item.get("Id"):
+            raise ApiUnavailable(f"{self.path}: the image document has no Id")
+        return str(item["Id"])
 
 
 def api_from_env(env: Mapping[str, str] | None = None) -> DockerApi | None:
