@@ -14,6 +14,7 @@ import hashlib
 import http.client
 import os
 import queue
+import re
 import threading
 import time
 import urllib.error
@@ -112,20 +113,31 @@ def check_problems(checks: Checks, size: int, sha256: str, md5_first_mib: str) -
     return problems
 
 
-def _total_from(status: int, headers: Mapping[str, str], have: int) -> int | None:
+# RFC 9110 Content-Range of bytes: "bytes 100-199/200", "bytes 100-199/*" (length unknown), and
+# "bytes */200" (a 416's answer: the whole length, no range).
+_CONTENT_RANGE = re.compile(r"bytes (?:(\d+)-\d+|\*)/(\d+|\*)", re.ASCII)
+
+
+def content_range(headers: Mapping[str, str]) -> tuple[int | None, int | None]:
+    """(first byte, whole length) of the answer's Content-Range; None for either that it does
+    not state, both for a missing or malformed header."""
+    found = _CONTENT_RANGE.fullmatch(headers.get("content-range", "").strip())
+    if found is None:
+        return None, None
+    first, whole = found.groups()
+    return (
+        int(first) if first is not None else None,
+        int(whole) if whole != "*" else None,
+    )
+
+
+def total_size(status: int, headers: Mapping[str, str]) -> int | None:
+    """The whole file's size as the answer states it: a 206's Content-Range length, else the
+    Content-Length; None when it does not say."""
     if status == 206:
-        total = headers.get("content-range", "").rsplit("/", 1)[-1]
-        return int(total) if total.isdigit() else None
-    length = headers.get("content-length", "")
-    return int(length) if length.isdigit() else None
-
-
-def _range_start(headers: Mapping[str, str]) -> int | None:
-    value = headers.get("content-range", "")  # "bytes 100-199/200"
-    try:
-        return int(value.split()[1].split("-")[0])
-    except (IndexError, ValueError):
-        return None
+        return content_range(headers)[1]
+    length = headers.get("content-length", "").strip()
+    return int(length) if length.isdecimal() and length.isascii() else None
 
 
 def tls_context() -> ssl.SSLContext:
@@ -227,7 +239,7 @@ def fetch(
                 break
             except _Transient as exc:
                 attempt += 1
-                reason = str(exc) or type(exc).__name__
+                reason = str(exc)  # every _Transient says what happened
                 if attempt > options.retries:
                     raise DlboxError(
                         f"Downloading {url} failed after {attempt} tries: {reason}. "
@@ -305,8 +317,7 @@ def _one_request(
     status, reason, headers, body = _open(opener, url, have, options.timeout)
     with body:
         if status == 416 and have:
-            whole = headers.get("content-range", "").rsplit("/", 1)[-1]
-            if have in (checks.size, int(whole) if whole.isdigit() else None):
+            if have in (checks.size, content_range(headers)[1]):
                 return  # the partial file is already complete
             _restart(part, digest)
             raise _Transient("the server refused to resume; starting over")
@@ -318,13 +329,13 @@ def _one_request(
                 "Check the URL; if it is a catalog dataset, the server may be down or have moved "
                 "the file: try again later, or pass a working URL with --sha256.",
             )
-        if status == 206 and _range_start(headers) != have:
+        if status == 206 and content_range(headers)[0] != have:
             _restart(part, digest)
             raise _Transient("the server resumed at the wrong offset; starting over")
         if status == 200 and have:
             _restart(part, digest)  # no Range support: start from zero
             have = 0
-        total = _total_from(status, headers, have)
+        total = total_size(status, headers)
         if total is not None and checks.size is not None and total != checks.size:
             raise DlboxError(
                 f"{url} is {total} bytes, but the catalog expects {checks.size}.",

@@ -1,8 +1,9 @@
 """A loopback (127.0.0.1) HTTP server for download tests and the benchmark.
 
 Serves registered bodies (bytes or a file) with HTTP Range support, and can misbehave on purpose:
-drop the connection mid-body, serve wrong bytes, ignore Range, answer an error status, or pause
-mid-body until the test lets it go. Every request is recorded (path, Range header, bytes sent).
+drop the connection mid-body, serve wrong bytes, ignore Range or resume at the wrong offset,
+answer an error status, or pause mid-body until the test lets it go. Every request is recorded
+(path, Range header, bytes sent).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ class Route:
     drops: int = 1  # ...on this many requests
     wrong: bool = False  # flip every byte (same length)
     ranges: bool = True  # honour Range requests
+    wrong_offset: bool = False  # answer a Range from the first byte, and say so (206, bytes 0-)
     status: int = 200  # e.g. 503 (transient) or 404
     statuses: list[int] = field(default_factory=list)  # statuses for the first requests, in order
     hold_at: int | None = None  # pause after this many bytes of the first request...
@@ -99,21 +101,21 @@ def _handler(server: LoopbackServer) -> Any:
             start, end = 0, size - 1
             if header and route.ranges and header.startswith("bytes="):
                 first, _, last = header[6:].partition("-")
-                start = int(first)
+                start = 0 if route.wrong_offset else int(first)
                 end = int(last) if last else size - 1
                 if start >= size:
+                    hit.status = 416  # recorded before the client can see the answer
                     self.send_response(416)
                     self.send_header("Content-Range", f"bytes */{size}")
                     self.send_header("Content-Length", "0")
                     self.end_headers()
-                    hit.status = 416
                     return
+                hit.status = 206
                 self.send_response(206)
                 self.send_header("Content-Range", f"bytes {start}-{end}/{size}")
-                hit.status = 206
             else:
-                self.send_response(200)
                 hit.status = 200
+                self.send_response(200)
             count = end - start + 1
             self.send_header("Content-Length", str(count))
             self.send_header("Content-Type", "application/octet-stream")

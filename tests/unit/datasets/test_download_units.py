@@ -35,10 +35,12 @@ from dlbox.datasets.download import (
     DownloadOptions,
     Events,
     _Digest,
-    _range_start,
+    _origin,
     check_problems,
+    content_range,
     fetch,
     tls_context,
+    total_size,
 )
 from tests.helpers import loopback_server
 
@@ -71,9 +73,41 @@ def test_every_checksum_problem_is_named_with_what_was_expected() -> None:
     assert check_problems(checks, 10, "a" * 64, "b" * 32) == []
 
 
-def test_a_resume_answer_without_content_range_has_no_start() -> None:
-    assert _range_start({}) is None
-    assert _range_start({"content-range": "bytes 100-199/200"}) == 100
+def test_content_range_gives_the_first_byte_and_the_whole_length_it_states() -> None:
+    def of(value: str | None) -> tuple[int | None, int | None]:
+        return content_range({} if value is None else {"content-range": value})
+
+    assert of("bytes 100-199/200") == (100, 200)
+    assert of(" bytes 0-0/1 ") == (0, 1)
+    assert of("bytes 100-199/*") == (100, None)  # length unknown
+    assert of("bytes */200") == (None, 200)  # a 416's answer
+    for bad in (
+        None,
+        "",
+        "bytes 1-2",
+        "bytes 0-1/2/3",
+        "items 0-1/2",
+        "bytes ١-٢/٣",
+        "bytes -1-2/3",
+    ):
+        assert of(bad) == (None, None), bad
+
+
+def test_the_total_size_is_the_ranges_length_for_a_206_and_the_content_length_otherwise() -> None:
+    both = {"content-range": "bytes 100-199/200", "content-length": "100"}
+    assert total_size(206, both) == 200
+    assert total_size(200, both) == 100
+    assert total_size(206, {"content-length": "100"}) is None
+    assert total_size(200, {"content-length": " 42 "}) == 42
+    for bad in ({}, {"content-length": ""}, {"content-length": "4x"}, {"content-length": "٣"}):
+        assert total_size(200, bad) is None, bad
+        assert total_size(206, {**bad, "content-range": "bytes 0-9/*"}) is None
+
+
+def test_an_origin_is_the_lowercased_scheme_host_and_stated_port() -> None:
+    assert _origin("HTTPS://me:pw@Example.ORG:8443/x") == ("https", "example.org:8443")
+    assert _origin("http://example.org/x") == ("http", "example.org:")  # no port: not :80
+    assert _origin("http:///x") == ("http", ":")
 
 
 # --- TLS: a CA of the test's own, trusted only through certifi's bundle ---------------------
@@ -476,3 +510,83 @@ def test_a_partial_file_that_is_already_complete_is_not_fetched_again(tmp_path: 
         assert [h.status for h in server.hits_for("/whole.tgz")] == [416]
     assert (fetched.size, fetched.fetched_bytes, fetched.resumed_from) == (len(BODY), 0, len(BODY))
     assert fetched.sha256 == hashlib.sha256(BODY).hexdigest() and part.read_bytes() == BODY
+
+
+def test_small_reads_go_to_the_writer_a_mib_at_a_time(tmp_path: Path) -> None:
+    """Reads of a slow connection are small: they are batched, and each full MiB leaves for the
+    writer thread at once (a download killed midway keeps all but the last unfinished MiB)."""
+    part = tmp_path / "s.part"
+    piece = bytes(range(256)) * 256  # 64 KiB
+    with download._Sink(part, _Digest()) as sink:
+        for n in range(1, 40):
+            sink.put(piece)
+            assert sum(map(len, sink.pending)) == (n * len(piece)) % MIB, n
+    assert part.read_bytes() == piece * 39
+
+
+def test_a_server_that_will_not_resume_a_longer_partial_file_starts_over(tmp_path: Path) -> None:
+    """A partial file longer than the server's (a 416 with another size): the download starts
+    from zero, says why, and ends with the server's file."""
+    from tests.unit.datasets.loopback import LoopbackServer, Route
+
+    part = tmp_path / "r.part"
+    part.write_bytes(BODY + b"stale tail")
+    events = _Recording()
+    with LoopbackServer() as server:
+        url = server.add("/r.tgz", Route(body=BODY))
+        fetched = fetch(url, part, Checks(), events, DownloadOptions(retries=1, backoff=0.0))
+        assert [h.status for h in server.hits_for("/r.tgz")] == [416, 200]
+    assert events.reasons == ["the server refused to resume; starting over"]
+    assert part.read_bytes() == BODY and fetched.sha256 == hashlib.sha256(BODY).hexdigest()
+
+
+def test_an_error_status_names_the_url_and_what_to_do(tmp_path: Path) -> None:
+    from tests.unit.datasets.loopback import LoopbackServer
+
+    with LoopbackServer() as server, pytest.raises(DlboxError) as caught:
+        fetch(server.url("/gone.tgz"), tmp_path / "g.part", Checks(), Events(), DownloadOptions())
+    assert caught.value.message == f"{server.url('/gone.tgz')} answered HTTP 404 Not Found."
+    assert caught.value.hint == (
+        "Check the URL; if it is a catalog dataset, the server may be down or have moved the "
+        "file: try again later, or pass a working URL with --sha256."
+    )
+
+
+class _Recording(Events):
+    def __init__(self) -> None:
+        self.reasons: list[str] = []
+        self.starts: list[tuple[int | None, int]] = []  # (total, have) of each request's body
+
+    def retry(self, attempt: int, retries: int, reason: str, delay: float) -> None:
+        self.reasons.append(reason)
+
+    def download_start(self, name: str, url: str, total: int | None, have: int) -> None:
+        self.starts.append((total, have))
+
+
+def test_a_resume_answered_at_another_offset_starts_over(tmp_path: Path) -> None:
+    from tests.unit.datasets.loopback import LoopbackServer, Route
+
+    part = tmp_path / "o.part"
+    part.write_bytes(BODY[:1000])
+    events = _Recording()
+    with LoopbackServer() as server:
+        url = server.add("/o.tgz", Route(body=BODY, wrong_offset=True))
+        fetch(url, part, Checks(), events, DownloadOptions(retries=1, backoff=0.0))
+        assert [h.status for h in server.hits_for("/o.tgz")] == [206, 200]
+    assert events.reasons == ["the server resumed at the wrong offset; starting over"]
+    assert events.starts == [(len(BODY), 0)]
+    assert part.read_bytes() == BODY
+
+
+def test_a_server_without_ranges_sends_it_all_and_progress_starts_at_zero(tmp_path: Path) -> None:
+    from tests.unit.datasets.loopback import LoopbackServer, Route
+
+    part = tmp_path / "n.part"
+    part.write_bytes(BODY[:1000])
+    events = _Recording()
+    with LoopbackServer() as server:
+        url = server.add("/n.tgz", Route(body=BODY, ranges=False))
+        fetched = fetch(url, part, Checks(), events, DownloadOptions(retries=0))
+    assert events.starts == [(len(BODY), 0)] and events.reasons == []
+    assert part.read_bytes() == BODY and fetched.fetched_bytes == len(BODY)
