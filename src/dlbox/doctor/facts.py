@@ -21,6 +21,7 @@ from dlbox.engines import detect
 from dlbox.engines.base import ImageInfo
 from dlbox.engines.detect import ClientProbe, EngineChoice
 from dlbox.engines.docker import DockerEngine
+from dlbox.gpu.driver import read_text_or_none, run_unchecked
 from dlbox.image.context import BuildContext
 from dlbox.image.spec import IMAGE_REPOSITORY, EnvSpec
 from dlbox.launch.ports import PortStatus, port_status
@@ -29,17 +30,6 @@ from dlbox.launch.shm import host_memory_bytes
 T = TypeVar("T")
 RunFn = Callable[[Sequence[str], float], process.Completed]
 WSL_NVIDIA_SMI = "/usr/lib/wsl/lib/nvidia-smi"
-
-
-def _run(argv: Sequence[str], timeout: float) -> process.Completed:
-    return process.run(argv, timeout=timeout, check=False)
-
-
-def _read_text(path: Path) -> str | None:
-    try:
-        return path.read_text(errors="replace")
-    except OSError:
-        return None
 
 
 def _disk_usage(path: Path) -> tuple[int, int, int]:
@@ -88,8 +78,8 @@ class Facts:
     system: str = field(default_factory=platform.system)
     machine: str = field(default_factory=platform.machine)
     release: str = field(default_factory=platform.release)
-    run: RunFn = _run
-    read_text: Callable[[Path], str | None] = _read_text
+    run: RunFn = run_unchecked
+    read_text: Callable[[Path], str | None] = read_text_or_none
     disk_usage: Callable[[Path], tuple[int, int, int]] = _disk_usage
     http_get: Callable[[str, float, Path | None], int] = _http_get
     memory_bytes: Callable[[], int] = host_memory_bytes

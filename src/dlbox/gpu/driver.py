@@ -111,11 +111,13 @@ def read_driver(
     return DriverInfo("ok", gpus[0].driver, gpus, smi=smi)
 
 
-def _run(argv: Sequence[str], timeout: float) -> process.Completed:
+def run_unchecked(argv: Sequence[str], timeout: float) -> process.Completed:
+    """A probe's command: its exit status is an answer, not an error (also doctor's facts)."""
     return process.run(argv, timeout=timeout, check=False)
 
 
-def _read_text(path: Path) -> str | None:
+def read_text_or_none(path: Path) -> str | None:
+    """A probe's file (/proc/version, /proc/driver/nvidia/version): None when unreadable."""
     try:
         return path.read_text(errors="replace")
     except OSError:
@@ -141,10 +143,10 @@ def host_driver() -> DriverInfo:
 @functools.lru_cache(maxsize=4)
 def _host_driver(path_env: str | None) -> DriverInfo:
     system = platform.system()
-    wsl = is_wsl(system, _read_text(Path("/proc/version")))
+    wsl = is_wsl(system, read_text_or_none(Path("/proc/version")))
     smi = find_nvidia_smi(path_env, wsl=wsl)
-    return read_driver(system=system, smi=smi, run=_run, read_text=_read_text)
+    return read_driver(system=system, smi=smi, run=run_unchecked, read_text=read_text_or_none)
 
 
 def host_is_wsl() -> bool:
-    return is_wsl(platform.system(), _read_text(Path("/proc/version")))
+    return is_wsl(platform.system(), read_text_or_none(Path("/proc/version")))
