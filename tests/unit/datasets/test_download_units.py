@@ -459,6 +459,9 @@ class _Retries(Events):
         self.calls: list[tuple[int, int, str, float]] = []
 
     def retry(self, attempt: int, retries: int, reason: str, delay: float) -> None:
+        # Attempts count up from 1 and end at `retries`: a miscount fails here, at once, instead
+        # of retrying for ever.
+        assert attempt == len(self.calls) + 1 <= retries, (attempt, self.calls)
         self.calls.append((attempt, retries, reason, delay))
 
 
