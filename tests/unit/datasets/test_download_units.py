@@ -371,6 +371,10 @@ def test_a_resumed_download_that_is_no_longer_the_catalogs_size_is_refused(
     assert err.value.message == (
         f"{url} is {len(BODY)} bytes, but the catalog expects {len(BODY) + 1}."
     )
+    assert err.value.hint == (
+        "The file on the server has changed; nothing was unpacked. Report it, or pass the URL "
+        "with the --sha256 you trust."
+    )
 
 
 def test_what_arrived_is_on_disk_while_the_download_is_still_running(tmp_path: Path) -> None:
@@ -558,13 +562,13 @@ def test_an_error_status_names_the_url_and_what_to_do(tmp_path: Path) -> None:
 class _Recording(Events):
     def __init__(self) -> None:
         self.reasons: list[str] = []
-        self.starts: list[tuple[int | None, int]] = []  # (total, have) of each request's body
+        self.starts: list[tuple[str, str, int | None, int]] = []  # (name, url, total, have)
 
     def retry(self, attempt: int, retries: int, reason: str, delay: float) -> None:
         self.reasons.append(reason)
 
     def download_start(self, name: str, url: str, total: int | None, have: int) -> None:
-        self.starts.append((total, have))
+        self.starts.append((name, url, total, have))
 
 
 def test_a_resume_answered_at_another_offset_starts_over(tmp_path: Path) -> None:
@@ -578,7 +582,7 @@ def test_a_resume_answered_at_another_offset_starts_over(tmp_path: Path) -> None
         fetch(url, part, Checks(), events, DownloadOptions(retries=1, backoff=0.0))
         assert [h.status for h in server.hits_for("/o.tgz")] == [206, 200]
     assert events.reasons == ["the server resumed at the wrong offset; starting over"]
-    assert events.starts == [(len(BODY), 0)]
+    assert events.starts == [("o", url, len(BODY), 0)]  # the progress bar's name, as users see it
     assert part.read_bytes() == BODY
 
 
@@ -591,5 +595,5 @@ def test_a_server_without_ranges_sends_it_all_and_progress_starts_at_zero(tmp_pa
     with LoopbackServer() as server:
         url = server.add("/n.tgz", Route(body=BODY, ranges=False))
         fetched = fetch(url, part, Checks(), events, DownloadOptions(retries=0))
-    assert events.starts == [(len(BODY), 0)] and events.reasons == []
+    assert events.starts == [("n", url, len(BODY), 0)] and events.reasons == []
     assert part.read_bytes() == BODY and fetched.fetched_bytes == len(BODY)
