@@ -563,12 +563,16 @@ class _Recording(Events):
     def __init__(self) -> None:
         self.reasons: list[str] = []
         self.starts: list[tuple[str, str, int | None, int]] = []  # (name, url, total, have)
+        self.progress = 0  # bytes the progress bar advanced by
 
     def retry(self, attempt: int, retries: int, reason: str, delay: float) -> None:
         self.reasons.append(reason)
 
     def download_start(self, name: str, url: str, total: int | None, have: int) -> None:
         self.starts.append((name, url, total, have))
+
+    def download_progress(self, nbytes: int) -> None:
+        self.progress += nbytes
 
 
 def test_a_resume_answered_at_another_offset_starts_over(tmp_path: Path) -> None:
@@ -596,4 +600,19 @@ def test_a_server_without_ranges_sends_it_all_and_progress_starts_at_zero(tmp_pa
         url = server.add("/n.tgz", Route(body=BODY, ranges=False))
         fetched = fetch(url, part, Checks(), events, DownloadOptions(retries=0))
     assert events.starts == [("n", url, len(BODY), 0)] and events.reasons == []
+    assert events.progress == len(BODY)
     assert part.read_bytes() == BODY and fetched.fetched_bytes == len(BODY)
+
+
+def test_a_connection_closed_early_is_retried_from_where_it_stopped(tmp_path: Path) -> None:
+    from tests.unit.datasets.loopback import LoopbackServer, Route
+
+    part = tmp_path / "c.part"
+    events = _Recording()
+    with LoopbackServer() as server:
+        url = server.add("/c.tgz", Route(body=BODY, drop_after=1000))
+        fetch(url, part, Checks(), events, DownloadOptions(retries=1, backoff=0.0))
+        assert [h.range for h in server.hits_for("/c.tgz")] == [None, "bytes=1000-"]
+    assert events.reasons == [f"the connection closed after 1000 of {len(BODY)} bytes"]
+    assert events.starts == [("c", url, len(BODY), 0), ("c", url, len(BODY), 1000)]
+    assert events.progress == len(BODY) and part.read_bytes() == BODY
