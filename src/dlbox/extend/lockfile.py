@@ -4,8 +4,9 @@
 environment with uv; builds install exactly these pins (by hash, no resolution), so a project
 checked out elsewhere, or built again next year, gets the same packages. Commit it.
 
-It is TOML: what was asked for, then per platform the environment digest it was resolved
-against and the new packages' pins (requirements format with hashes) in a literal string.
+It is TOML: what was asked for, then per platform and CUDA line (`[linux-x86_64]` for the default
+line, `[linux-x86_64-cuda12]` for another) the environment digest it was resolved against and the
+new packages' pins (requirements format with hashes) in a literal string.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 from dlbox.config.write import write_atomic
 from dlbox.environment.lockset import split_blocks
 from dlbox.errors import ConfigError
+from dlbox.gpu.lines import DEFAULT_LINE
 from dlbox.image.spec import LockedExtras
 
 if sys.version_info >= (3, 11):
@@ -56,11 +58,11 @@ def dumps(lock: ExtrasLock) -> str:
     from dlbox.extend.tomledit import format_array
 
     parts = [HEADER, f"version = {FORMAT_VERSION}", format_array("requested", list(lock.requested))]
-    for item in sorted(lock.platforms, key=lambda p: p.arch):
+    for item in sorted(lock.platforms, key=lambda p: (p.arch, p.line != DEFAULT_LINE, p.line)):
         if "'''" in item.text:  # pragma: no cover - requirement lines never hold it
             raise ConfigError("A resolved pin holds ''' and cannot be written.", None)
         body = f"'''\n{item.text}'''" if item.text.strip() else '""'
-        parts.append(f'\n[linux-{item.arch}]\nbase = "{item.base}"\npackages = {body}')
+        parts.append(f'\n[{_table(item)}]\nbase = "{item.base}"\npackages = {body}')
     return "\n".join(parts) + "\n"
 
 
@@ -74,14 +76,24 @@ def loads(text: str, where: str = LOCK_FILE) -> ExtrasLock:
         raise _broken(where, "`requested` is not a list of strings")
     platforms = []
     for name, table in data.items():
-        match = re.fullmatch(r"linux-(\w+)", name)
+        match = _TABLE.fullmatch(name)
         if not match or not isinstance(table, dict):
             continue
         base, packages = table.get("base"), table.get("packages", "")
         if not isinstance(base, str) or not isinstance(packages, str):
             raise _broken(where, f"[{name}] needs base and packages strings")
-        platforms.append(LockedExtras(match.group(1), base, packages))
+        arch, line = match.group(1), match.group(2) or DEFAULT_LINE
+        platforms.append(LockedExtras(arch, base, packages, line))
     return ExtrasLock(tuple(requested), tuple(platforms))
+
+
+_TABLE = re.compile(r"linux-([a-z0-9_]+?)(?:-cuda([0-9]+))?")
+
+
+def _table(item: LockedExtras) -> str:
+    """linux-ARCH for the default CUDA line, linux-ARCH-cudaLINE for another."""
+    line = "" if item.line == DEFAULT_LINE else f"-cuda{item.line}"
+    return f"linux-{item.arch}{line}"
 
 
 def _broken(where: str, why: str) -> ConfigError:

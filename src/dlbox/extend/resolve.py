@@ -47,11 +47,11 @@ class Resolution:
         return {}
 
 
-def locksets(lock_root: Path | None, python: str = "3.11") -> list[LockSet]:
+def locksets(lock_root: Path | None, python: str = "3.11") -> list[tuple[str, LockSet]]:
     """The environment's locks for every CUDA line (the default first) and every Linux platform
-    that has them (at least one), each set of pins once: extras are locked for every image a
-    project may build."""
-    found: list[LockSet] = []
+    that has them (at least one), each set of pins once, with the line: extras are locked for
+    every image a project may build."""
+    found: list[tuple[str, LockSet]] = []
     seen: set[tuple[str, str]] = set()
     error: DlboxError | None = None
     for line in sorted(LINES, key=lambda name: name != DEFAULT_LINE):
@@ -65,7 +65,7 @@ def locksets(lock_root: Path | None, python: str = "3.11") -> list[LockSet]:
             key = (arch, pins_digest(lockset.pins))
             if key not in seen:
                 seen.add(key)
-                found.append(lockset)
+                found.append((line, lockset))
     if not found:
         assert error is not None
         raise error
@@ -91,7 +91,7 @@ def resolve_extras(
     with tempfile.TemporaryDirectory(prefix="dlbox-extras-") as tmp_name:
         tmp = Path(tmp_name)
         (tmp / "extras.in").write_text("\n".join(requested) + "\n")
-        for lockset in locksets(lock_root, python):
+        for line, lockset in locksets(lock_root, python):
             base = lockset.pins
             (tmp / "constraints.txt").write_text(constraints_text(base))
             plat = f"linux-{lockset.arch}"
@@ -117,7 +117,6 @@ def resolve_extras(
                 why = explain(done.stderr or done.stdout, requested, base, via_map(texts), plat)
                 raise ExtrasConflict(why.message, why.hint)
             compiled = (tmp / "out.txt").read_text()
-            locked.append(
-                LockedExtras(lockset.arch, pins_digest(base), new_packages(compiled, base))
-            )
+            text = new_packages(compiled, base)
+            locked.append(LockedExtras(lockset.arch, pins_digest(base), text, line))
     return Resolution(tuple(locked))

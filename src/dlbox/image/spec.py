@@ -22,6 +22,8 @@ class LockedExtras:
     arch: str
     base: str
     text: str
+    # The CUDA line whose environment `base` is (each line's image has its own pins).
+    line: str = DEFAULT_LINE
 
 
 @dataclass(frozen=True)

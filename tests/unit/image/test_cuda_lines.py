@@ -12,7 +12,7 @@ from dlbox.environment.lockset import LAYERS, env_dir, line_locks_root, load_loc
 from dlbox.gpu.lines import DEFAULT_LINE, LINES
 from dlbox.image.context import build_context
 from dlbox.image.relock import LINE_PLATFORMS
-from dlbox.image.spec import EnvSpec
+from dlbox.image.spec import EnvSpec, Extras
 
 ARCHES = ("x86_64", "aarch64")
 CASES = [(line, arch) for line in LINES for arch in ARCHES]
@@ -112,7 +112,31 @@ def test_extras_are_locked_against_both_lines() -> None:
     from dlbox.extend.resolve import locksets
 
     sets = locksets(None)
-    assert [s.version("torch")[:4] for s in sets] == ["2.15", "2.15", "2.10", "2.10"]
-    assert len({(s.arch, s.version("torch")) for s in sets}) == 4
+    assert [s.version("torch")[:4] for _, s in sets] == ["2.15", "2.15", "2.10", "2.10"]
+    assert [line for line, _ in sets] == ["13", "13", "12", "12"]
+    assert len({(s.arch, s.version("torch")) for _, s in sets}) == 4
     tiny = Path(__file__).parents[2] / "fixtures" / "tiny-env" / "locks"
     assert len(locksets(tiny)) == 2  # an override has one set per platform, for both lines
+
+
+def test_a_dlbox_lock_for_both_lines_reads_back_and_each_build_finds_its_pins() -> None:
+    """dlbox.lock holds one table per platform and CUDA line; with the shipped locks (two lines,
+    two platforms) it used to write [linux-x86_64] twice, which TOML refuses: `dlbox build`
+    failed after every `dlbox add`."""
+    from dlbox.environment.lockset import pins_digest
+    from dlbox.extend import lockfile
+    from dlbox.extend.resolve import locksets
+    from dlbox.image.spec import LockedExtras
+
+    pin = "tabulate==0.10.0 \\\n    --hash=sha256:" + "0" * 64 + "\n"
+    items = tuple(
+        LockedExtras(s.arch, pins_digest(s.pins), pin, line) for line, s in locksets(None)
+    )
+    text = lockfile.dumps(lockfile.ExtrasLock(("tabulate",), items))
+    assert "[linux-x86_64]" in text and "[linux-x86_64-cuda12]" in text
+    back = lockfile.loads(text)
+    assert sorted(back.platforms, key=str) == sorted(items, key=str)
+    extras = Extras(pip=("tabulate",), pip_locked=back.platforms)
+    for line, s in locksets(None):
+        found = extras.locked_for(s.arch, pins_digest(s.pins))
+        assert found is not None and found.line == line and found.text == pin
