@@ -143,7 +143,8 @@ def test_image_carries_no_test_suites_or_static_libraries(fastai_image: str) -> 
         "find . -name '*.a' -type f | head -3; "
         # git is installed by dlbox's apt step (the base image's own files are the base's)
         "find /usr/share/man/man1/git* /usr/share/locale/*/LC_MESSAGES/git.mo /usr/share/doc/git "
-        "/usr/bin/*lto-dump* /usr/lib/python3*/config-*/libpython3*.a -type f "
+        "/usr/bin/*lto-dump* /usr/lib/python3*/config-*/libpython3*.a /usr/lib/*/libasan.so* "
+        "-type f "
         "2>/dev/null | grep -v /copyright | head -3",
     )
     assert out.returncode == 0 and out.stdout.strip() == "", out.stdout

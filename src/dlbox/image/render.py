@@ -60,11 +60,17 @@ PRUNE_PATHS = (
     "nvidia/*/lib/libnvblas.so*",
     "nvidia/*/lib/libcheckpoint.so",
     "nvidia/*/lib/libpcsamplingutil.so",
+    # Build and debugging tools: the protobuf compiler torch ships (for building Caffe2 models),
+    # Triton's SASS disassemblers (triton.tools.disasm only; compiling needs only ptxas).
+    "torch/bin/protoc*",
+    "triton/backends/nvidia/bin/cuobjdump",
+    "triton/backends/nvidia/bin/nvdisasm",
 )
 # dpkg installs none of these (for the base packages and your extras alike): documentation
 # (licences kept), manual and info pages, translations (the image runs in C.UTF-8), GCC's LTO
-# debugging dump tool, and Python's static library (only for linking Python into a program
-# statically; extension builds, Triton's and Inductor's included, never do).
+# debugging dump tool, the sanitizers' runtimes (gcc -fsanitize=...: C debugging, which neither
+# Inductor nor Triton asks for), and Python's static library (only for linking Python into a
+# program statically; extension builds, Triton's and Inductor's included, never do).
 DPKG_EXCLUDES = (
     "path-exclude=/usr/share/doc/*",
     "path-include=/usr/share/doc/*/copyright",
@@ -72,10 +78,23 @@ DPKG_EXCLUDES = (
     "path-exclude=/usr/share/info/*",
     "path-exclude=/usr/share/locale/*",
     "path-exclude=/usr/bin/*lto-dump*",
+    "path-exclude=/usr/lib/*/lib*san.so*",
     "path-exclude=/usr/lib/python3*/config-*/libpython3*.a",
 )
 # Packages whose `tests` folders (their own test suites, never imported at run time) are removed.
-PRUNE_TESTS_OF = ("numpy", "pandas", "scipy", "matplotlib", "sympy", "sklearn", "spacy", "thinc")
+PRUNE_TESTS_OF = (
+    "numpy",
+    "pandas",
+    "scipy",
+    "matplotlib",
+    "sympy",
+    "sklearn",
+    "spacy",
+    "thinc",
+    "networkx",
+    "mpmath",
+    "srsly",
+)
 
 
 def _template(name: str) -> str:
