@@ -70,8 +70,11 @@ def cold(bench: Bench) -> tuple[str, str]:
 
 
 def sizes(bench: Bench, dlbox_tag: str, naive_tag: str) -> None:
+    """Issue 19's goal: <= 0.95x the naive image, bytecode kept (the naive image has none of
+    torch.compile's compiler and headers, which dlbox's carries)."""
     d, n = bench.image_size(dlbox_tag) / 1e9, bench.image_size(naive_tag) / 1e9
-    bench.add(Row("image size", d, n, "GB", "<= 0.9x", d <= 0.9 * n))
+    note = f"{d / n:.3f}x; bytes as the engine counts them (docker image inspect .Size)"
+    bench.add(Row("image size", d, n, "GB", "<= 0.95x", d <= 0.95 * n, note))
 
 
 def _cli(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
