@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -130,15 +131,15 @@ def test_torch_compile_runs_in_the_image(fastai_image: str) -> None:
     assert headers.returncode == 0 and "python3.11" in headers.stdout
 
 
+def _sh(image: str, script: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """A shell script in the image, its start script bypassed."""
+    return docker("run", "--rm", "--entrypoint=", image, "sh", "-c", script, timeout=timeout)
+
+
 def test_image_carries_no_test_suites_or_static_libraries(fastai_image: str) -> None:
     site = "/opt/dlbox/venv/lib/python3.11/site-packages"
-    out = docker(
-        "run",
-        "--rm",
-        "--entrypoint=",
+    out = _sh(
         fastai_image,
-        "sh",
-        "-c",
         f"cd {site} && ls -d {' '.join(PRUNE_PATHS)} pandas/tests numpy/_core/tests 2>/dev/null; "
         "find . -name '*.a' -type f | head -3; "
         # git is installed by dlbox's apt step (the base image's own files are the base's)
@@ -148,9 +149,7 @@ def test_image_carries_no_test_suites_or_static_libraries(fastai_image: str) -> 
         "2>/dev/null | grep -v /copyright | head -3",
     )
     assert out.returncode == 0 and out.stdout.strip() == "", out.stdout
-    licence = docker(
-        "run", "--rm", "--entrypoint=", fastai_image, "find", "/usr/share/doc/git", "-type", "f"
-    )
+    licence = _sh(fastai_image, "find /usr/share/doc/git -type f")
     assert licence.stdout.split() == ["/usr/share/doc/git/copyright"], licence.stdout
 
 
@@ -173,17 +172,9 @@ def test_every_library_finds_what_it_links_and_nothing_loads_a_removed_one(
         f"grep -rlaE 'lib(cusolverMg|cufftw|nvblas|checkpoint|pcsamplingutil)[.]so' {libs} "
         "| sed 's|^|names a removed library: |'"
     )
-    out = docker("run", "--rm", "--entrypoint=", fastai_image, "sh", "-c", script, timeout=600)
+    out = _sh(fastai_image, script, timeout=600)
     assert out.stdout.strip() == "", out.stdout[-3000:]
-    count = docker(
-        "run",
-        "--rm",
-        "--entrypoint=",
-        fastai_image,
-        "sh",
-        "-c",
-        f"find {libs} -name '*.so*' -type f | wc -l",
-    )
+    count = _sh(fastai_image, f"find {libs} -name '*.so*' -type f | wc -l")
     assert int(count.stdout.strip()) > 50  # the search above did look at the libraries
 
 
