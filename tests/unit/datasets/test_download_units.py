@@ -17,9 +17,10 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from cryptography import x509
@@ -34,6 +35,7 @@ from dlbox.datasets.download import (
     DlboxError,
     DownloadOptions,
     Events,
+    Fetched,
     _Digest,
     _origin,
     check_problems,
@@ -43,6 +45,9 @@ from dlbox.datasets.download import (
     total_size,
 )
 from tests.helpers import loopback_server
+
+if TYPE_CHECKING:
+    from tests.unit.datasets.loopback import Hit, Route
 
 BODY = bytes(range(256)) * 1024  # 256 KiB
 
@@ -534,17 +539,13 @@ def test_small_reads_go_to_the_writer_a_mib_at_a_time(tmp_path: Path) -> None:
 def test_a_server_that_will_not_resume_a_longer_partial_file_starts_over(tmp_path: Path) -> None:
     """A partial file longer than the server's (a 416 with another size): the download starts
     from zero, says why, and ends with the server's file."""
-    from tests.unit.datasets.loopback import LoopbackServer, Route
+    from tests.unit.datasets.loopback import Route
 
-    part = tmp_path / "r.part"
-    part.write_bytes(BODY + b"stale tail")
-    events = _Recording()
-    with LoopbackServer() as server:
-        url = server.add("/r.tgz", Route(body=BODY))
-        fetched = fetch(url, part, Checks(), events, DownloadOptions(retries=1, backoff=0.0))
-        assert [h.status for h in server.hits_for("/r.tgz")] == [416, 200]
-    assert events.reasons == ["the server refused to resume; starting over"]
-    assert part.read_bytes() == BODY and fetched.sha256 == hashlib.sha256(BODY).hexdigest()
+    run = _fetch_recorded(tmp_path, "r", Route(body=BODY), partial=BODY + b"stale tail")
+    assert [h.status for h in run.hits] == [416, 200]
+    assert run.events.reasons == ["the server refused to resume; starting over"]
+    assert run.part.read_bytes() == BODY
+    assert run.fetched.sha256 == hashlib.sha256(BODY).hexdigest()
 
 
 def test_an_error_status_names_the_url_and_what_to_do(tmp_path: Path) -> None:
@@ -575,44 +576,60 @@ class _Recording(Events):
         self.progress += nbytes
 
 
-def test_a_resume_answered_at_another_offset_starts_over(tmp_path: Path) -> None:
-    from tests.unit.datasets.loopback import LoopbackServer, Route
+@dataclass
+class _Run:
+    events: _Recording
+    hits: list[Hit]
+    url: str
+    part: Path
+    fetched: Fetched
 
-    part = tmp_path / "o.part"
-    part.write_bytes(BODY[:1000])
+
+def _fetch_recorded(
+    tmp_path: Path, name: str, route: Route, partial: bytes = b"", retries: int = 1
+) -> _Run:
+    """Download NAME.tgz from a loopback server serving ROUTE into NAME.part (holding PARTIAL
+    first, when given), recording what the user would see and what the server was asked."""
+    from tests.unit.datasets.loopback import LoopbackServer
+
+    part = tmp_path / f"{name}.part"
+    if partial:
+        part.write_bytes(partial)
     events = _Recording()
     with LoopbackServer() as server:
-        url = server.add("/o.tgz", Route(body=BODY, wrong_offset=True))
-        fetch(url, part, Checks(), events, DownloadOptions(retries=1, backoff=0.0))
-        assert [h.status for h in server.hits_for("/o.tgz")] == [206, 200]
-    assert events.reasons == ["the server resumed at the wrong offset; starting over"]
-    assert events.starts == [("o", url, len(BODY), 0)]  # the progress bar's name, as users see it
-    assert part.read_bytes() == BODY
+        url = server.add(f"/{name}.tgz", route)
+        fetched = fetch(url, part, Checks(), events, DownloadOptions(retries=retries, backoff=0.0))
+        hits = server.hits_for(f"/{name}.tgz")
+    return _Run(events, hits, url, part, fetched)
+
+
+def test_a_resume_answered_at_another_offset_starts_over(tmp_path: Path) -> None:
+    from tests.unit.datasets.loopback import Route
+
+    run = _fetch_recorded(tmp_path, "o", Route(body=BODY, wrong_offset=True), partial=BODY[:1000])
+    assert [h.status for h in run.hits] == [206, 200]
+    assert run.events.reasons == ["the server resumed at the wrong offset; starting over"]
+    # the progress bar's name, as users see it
+    assert run.events.starts == [("o", run.url, len(BODY), 0)]
+    assert run.part.read_bytes() == BODY
 
 
 def test_a_server_without_ranges_sends_it_all_and_progress_starts_at_zero(tmp_path: Path) -> None:
-    from tests.unit.datasets.loopback import LoopbackServer, Route
+    from tests.unit.datasets.loopback import Route
 
-    part = tmp_path / "n.part"
-    part.write_bytes(BODY[:1000])
-    events = _Recording()
-    with LoopbackServer() as server:
-        url = server.add("/n.tgz", Route(body=BODY, ranges=False))
-        fetched = fetch(url, part, Checks(), events, DownloadOptions(retries=0))
-    assert events.starts == [("n", url, len(BODY), 0)] and events.reasons == []
-    assert events.progress == len(BODY)
-    assert part.read_bytes() == BODY and fetched.fetched_bytes == len(BODY)
+    run = _fetch_recorded(
+        tmp_path, "n", Route(body=BODY, ranges=False), partial=BODY[:1000], retries=0
+    )
+    assert run.events.starts == [("n", run.url, len(BODY), 0)] and run.events.reasons == []
+    assert run.events.progress == len(BODY)
+    assert run.part.read_bytes() == BODY and run.fetched.fetched_bytes == len(BODY)
 
 
 def test_a_connection_closed_early_is_retried_from_where_it_stopped(tmp_path: Path) -> None:
-    from tests.unit.datasets.loopback import LoopbackServer, Route
+    from tests.unit.datasets.loopback import Route
 
-    part = tmp_path / "c.part"
-    events = _Recording()
-    with LoopbackServer() as server:
-        url = server.add("/c.tgz", Route(body=BODY, drop_after=1000))
-        fetch(url, part, Checks(), events, DownloadOptions(retries=1, backoff=0.0))
-        assert [h.range for h in server.hits_for("/c.tgz")] == [None, "bytes=1000-"]
-    assert events.reasons == [f"the connection closed after 1000 of {len(BODY)} bytes"]
-    assert events.starts == [("c", url, len(BODY), 0), ("c", url, len(BODY), 1000)]
-    assert events.progress == len(BODY) and part.read_bytes() == BODY
+    run = _fetch_recorded(tmp_path, "c", Route(body=BODY, drop_after=1000))
+    assert [h.range for h in run.hits] == [None, "bytes=1000-"]
+    assert run.events.reasons == [f"the connection closed after 1000 of {len(BODY)} bytes"]
+    assert run.events.starts == [("c", run.url, len(BODY), 0), ("c", run.url, len(BODY), 1000)]
+    assert run.events.progress == len(BODY) and run.part.read_bytes() == BODY
