@@ -189,6 +189,9 @@ def git_http(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
     require = f"student:{SECRET}" if request.param == "private" else ""
     handler = type("Handler", (GitHttp,), {"root": root, "require": require})
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    # accept() times out instead of blocking: a connection that is gone by the time the server
+    # accepts it once left accept() waiting, and shutdown() with it, until pytest's 30 min timeout.
+    httpd.socket.settimeout(2.0)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     try:
